@@ -1,0 +1,1 @@
+"""Destek application shell: configuration, CLI, channel adapters and scheduler wiring."""

@@ -1,0 +1,78 @@
+"""Settings from the environment and ``.env`` (every key is listed in ``.env.example``)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All runtime settings. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default="sqlite:///destek.db", alias="DATABASE_URL")
+    policy_path: str | None = Field(default=None, alias="DESTEK_POLICY")
+    data_dir: Path = Field(default=Path("destek-data"), alias="DESTEK_DATA_DIR")
+    log_level: str = Field(default="INFO", alias="DESTEK_LOG_LEVEL")
+
+    # Intake dialog
+    max_attachment_mb: float = Field(default=10.0, alias="DESTEK_MAX_ATTACHMENT_MB")
+    attachment_types: str = Field(
+        default="image/png,image/jpeg,image/gif,image/webp,text/plain,application/pdf,"
+        "application/zip,application/gzip,application/x-gzip,application/json,"
+        "application/octet-stream,text/csv,text/xml,application/xml",
+        alias="DESTEK_ATTACHMENT_TYPES",
+    )
+    dialog_remind_minutes: int = Field(default=30, alias="DESTEK_DIALOG_REMIND_MINUTES")
+    dialog_expire_minutes: int = Field(default=24 * 60, alias="DESTEK_DIALOG_EXPIRE_MINUTES")
+
+    # Telegram
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
+    telegram_file_url: str | None = Field(default=None, alias="TELEGRAM_FILE_URL")
+    telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+
+    # Slack
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    slack_command: str = Field(default="/destek", alias="DESTEK_SLACK_COMMAND")
+
+    # Where engineers and alerts are told
+    engineers_slack_channel: str | None = Field(default=None, alias="DESTEK_ENGINEERS_SLACK_CHANNEL")
+    engineers_telegram_chat: str | None = Field(
+        default=None, alias="DESTEK_ENGINEERS_TELEGRAM_CHAT"
+    )
+    alert_slack_channel: str | None = Field(default=None, alias="DESTEK_ALERT_SLACK_CHANNEL")
+    alert_telegram_chat: str | None = Field(default=None, alias="DESTEK_ALERT_TELEGRAM_CHAT")
+    engineers_tz: str = Field(default="Europe/Istanbul", alias="DESTEK_ENGINEERS_TZ")
+
+    # OpenAI hook (optional)
+    openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field(default="gpt-4o-mini", alias="OPENAI_MODEL")
+    openai_timeout: float = Field(default=10.0, alias="DESTEK_OPENAI_TIMEOUT")
+
+    # HTTP (Slack events, webhooks, dashboard)
+    http_host: str = Field(default="127.0.0.1", alias="DESTEK_HTTP_HOST")
+    http_port: int = Field(default=8080, alias="DESTEK_HTTP_PORT")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def allowed_attachment_types(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.attachment_types.split(",") if t.strip())
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

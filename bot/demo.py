@@ -1,0 +1,122 @@
+"""Demo data (customers, contracts, contacts, products, versions, tickets) and ``destek demo``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import typer
+from sqlmodel import Session, select
+
+from sla import Policy
+from storage import directory, tickets
+from storage.db import engine_for, session_scope, upgrade
+from storage.models import Customer, TicketKind
+
+from .cli import app, now_utc, policy, settings
+
+DEMO_CUSTOMERS = [
+    # code, name, calendar, tz, language, plan, contract start, end
+    ("ACME", "Acme Telekom A.Ş.", "TR", None, "tr", "premium", "2026-01-01", "2027-12-31"),
+    ("GULFBANK", "Gulf Bank PJSC", "ME", None, "en", "standard", "2025-06-01", "2027-05-31"),
+    ("NORTHWIND", "Northwind Insurance", "US", "America/Chicago", "en", "standard",
+     "2026-01-01", "2026-12-31"),
+    ("OLDCO", "Oldco Ltd (contract expired)", "TR", None, "en", "standard",
+     "2023-01-01", "2025-12-31"),
+]
+DEMO_PRODUCTS = [
+    ("Voice Bot", "conversational-ai", [("4.2", "2024-05-01"), ("3.1", "2020-02-10")]),
+    ("Chatbot", "conversational-ai", [("2.8", "2025-09-15")]),
+    ("Speech Analytics", "conversational-analytics", [("7.0", "2025-03-01"), ("6.4", "2023-06-20")]),
+    ("Call Recorder", "call-recording", [("5.5", "2024-11-11"), ("4.0", "2019-04-01")]),
+]
+DEMO_CONTACTS = [
+    # customer, name, role, trained, language, slack, telegram
+    ("ACME", "Ayşe Demir", "customer", True, "tr", "U0ACME01", 1001),
+    ("ACME", "Mehmet Kaya", "customer", False, "tr", None, 1002),
+    ("GULFBANK", "Omar Haddad", "customer", True, "en", "U0GULF01", 2001),
+    ("NORTHWIND", "Jane Miller", "customer", True, "en", "U0NWIN01", 3001),
+    ("OLDCO", "Tom Old", "customer", True, "en", None, 4001),
+    (None, "Deniz Yılmaz", "engineer", True, "tr", "U0ENG001", 9001),
+    (None, "Can Öztürk", "engineer", True, "en", "U0ENG002", 9002),
+    (None, "Elif Şahin", "manager", True, "tr", "U0MGR001", 9101),
+]
+
+
+def seed(session: Session, pol: Policy, now: datetime) -> bool:
+    """Load the demo records once; returns False when they are already there."""
+    if session.exec(select(Customer).where(Customer.code == "ACME")).first():
+        return False
+    for name, family, versions in DEMO_PRODUCTS:
+        directory.add_product(session, name, family, tuple(pol.families))
+        for version, released in versions:
+            directory.add_version(session, name, version, date.fromisoformat(released))
+    for code, name, cal, tz, lang, plan, start, end in DEMO_CUSTOMERS:
+        directory.add_customer(session, code, name, cal, tz, None, None, lang)
+        products = None if code != "GULFBANK" else ["Call Recorder", "Speech Analytics"]
+        directory.add_contract(session, code, plan, date.fromisoformat(start),
+                               date.fromisoformat(end), products, tuple(pol.plans))
+    for code, name, role, trained, lang, slack, tg in DEMO_CONTACTS:
+        directory.add_contact(session, code, name, role, trained, lang, slack, tg)
+    _seed_tickets(session, pol, now)
+    return True
+
+
+def _seed_tickets(session: Session, pol: Policy, now: datetime) -> None:
+    acme = directory.get_customer(session, "ACME")
+    gulf = directory.get_customer(session, "GULFBANK")
+    ayse = directory.find_contact(session, "Ayşe Demir")
+    omar = directory.find_contact(session, "Omar Haddad")
+    assert ayse and omar
+    bot = directory.get_product(session, "Voice Bot")
+    rec = directory.get_product(session, "Call Recorder")
+    tickets.open_ticket(
+        session, pol, acme, ayse, "premium",
+        "IVR voice bot answers every call with silence", "S1", now - timedelta(minutes=20),
+        product=bot, version_text="4.2", environment="production",
+        description="Since 09:10 the voice bot plays no prompt; callers hear silence.",
+        steps="Call the main IVR number.", error_text="TTS engine timeout after 3000 ms",
+        production_down=True, workaround_available=False, users_affected="all",
+        proposed_severity="S1", kind=TicketKind.DEFECT, remote_access=True,
+        remote_access_how="VPN + RDP, credentials in vault", channel="console",
+    )
+    tickets.open_ticket(
+        session, pol, gulf, omar, "standard",
+        "Recordings of branch 12 are missing since Sunday", "S2", now - timedelta(hours=3),
+        product=rec, version_text="5.5", environment="production",
+        description="No recordings are stored for extensions 1200-1299.",
+        steps="Search recordings for branch 12 in the web UI.", error_text=None,
+        attachments_missing_reason="logs are collected by the customer's IT",
+        production_down=False, workaround_available=False, users_affected="40",
+        proposed_severity="S2", kind=TicketKind.DEFECT, remote_access=False,
+        channel="console",
+    )
+
+
+def sla_table(session: Session, pol: Policy, now: datetime) -> list[str]:
+    lines = []
+    for t in tickets.list_tickets(session, open_only=True):
+        v = tickets.view(session, pol, t, now)
+        lines.append(f"#{t.id} {v.customer.code} {t.severity} {t.plan} {t.status}: {t.summary}")
+        for s in v.clocks:
+            due = s.deadline.isoformat(timespec="minutes") if s.deadline else "—"
+            rem = f"{s.remaining}" if s.remaining is not None else "—"
+            lines.append(f"    {s.kind.value:<11} {s.target.label():<13} due {due:<26} "
+                         f"{s.status.value:<9} remaining {rem}")
+    return lines
+
+
+@app.command("demo")
+def demo(
+    chat: bool = typer.Option(True, help="Open the console chat after loading the demo data"),
+) -> None:
+    """Create the database, load demo customers, contracts and products, and show the SLA table."""
+    cfg = settings()
+    pol = policy()
+    upgrade(cfg.database_url)
+    now = now_utc()
+    with session_scope(engine_for(cfg.database_url)) as s:
+        created = seed(s, pol, now)
+        typer.echo("Demo data loaded." if created else "Demo data already present.")
+        typer.echo(f"Now: {now.astimezone(UTC).isoformat(timespec='seconds')}")
+        for line in sla_table(s, pol, now):
+            typer.echo(line)

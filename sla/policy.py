@@ -1,0 +1,293 @@
+"""The support policy: severities, plans, service-level targets, reminders.
+
+Loaded from YAML (a default ships in ``sla/default_policy.yaml``) and validated; a bad file is
+rejected with one line naming the key and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "ClockKind",
+    "Policy",
+    "PolicyError",
+    "Target",
+    "DEFAULT_POLICY_PATH",
+    "load_policy",
+    "parse_target",
+]
+
+DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.yaml")
+SEVERITIES = ("S1", "S2", "S3", "S4")
+FAMILIES = ("conversational-ai", "conversational-analytics", "call-recording")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the key and the problem."""
+
+
+class ClockKind(StrEnum):
+    RESPONSE = "response"
+    WORKAROUND = "workaround"
+    RESOLUTION = "resolution"
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$")
+_UNIT_MINUTES = {"m": 1, "min": 1, "h": 60}
+_UNITS: dict[str, Literal["m", "h", "d"]] = {"m": "m", "min": "m", "h": "h", "d": "d"}
+
+
+class Target(BaseModel):
+    """One service-level cell: a business-time amount, or ``none`` / ``next-release``.
+
+    ``amount``/``unit`` keep the written form: ``d`` is resolved against the calendar's
+    full business day only when a deadline is computed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["duration", "none", "next-release"]
+    amount: float = 0
+    unit: Literal["m", "h", "d"] = "m"
+    around_the_clock: bool = False
+
+    @property
+    def has_clock(self) -> bool:
+        return self.kind == "duration"
+
+    def seconds(self, business_day_seconds: int) -> int:
+        """The target in business seconds of a calendar whose full day is given."""
+        if self.unit == "d":
+            return round(self.amount * business_day_seconds)
+        return round(self.amount * _UNIT_MINUTES[self.unit] * 60)
+
+    def label(self) -> str:
+        if self.kind != "duration":
+            return self.kind
+        amount = int(self.amount) if self.amount == int(self.amount) else self.amount
+        return f"{amount}{self.unit}" + (" 24x7" if self.around_the_clock else "")
+
+
+def parse_target(value: Any) -> Target:
+    """Parse ``"4h"``, ``"30m 24x7"``, ``{target: 30m, clock: 24x7}``, ``none``,
+    ``next-release``."""
+    clock = "business"
+    if isinstance(value, dict):
+        unknown = set(value) - {"target", "clock"}
+        if unknown:
+            raise ValueError(f"unknown key {sorted(unknown)[0]!r} (use target and clock)")
+        clock = str(value.get("clock", "business"))
+        value = value.get("target")
+    if value is None or value is False:
+        return Target(kind="none")
+    text = str(value).strip()
+    if text.endswith("24x7"):
+        text, clock = text[: -len("24x7")].rstrip(" ,"), "24x7"
+    if clock not in ("business", "24x7"):
+        raise ValueError(f"clock {clock!r} must be business or 24x7")
+    if text.lower() in ("none", "-", "—", "n/a"):
+        return Target(kind="none")
+    if text.lower() == "next-release":
+        return Target(kind="next-release")
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(
+            f"{text!r} is not a target (use e.g. 30m, 4h, 2d, none or next-release)"
+        )
+    amount = float(m.group(1))
+    if amount <= 0:
+        raise ValueError(f"{text!r} must be more than zero")
+    unit = _UNITS[m.group(2)]
+    return Target(kind="duration", amount=amount, unit=unit, around_the_clock=clock == "24x7")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Texts(_Strict):
+    en: str
+    tr: str
+
+
+class Severity(_Strict):
+    name: Texts
+    definition: Texts
+
+
+class Cell(_Strict):
+    response: Target
+    workaround: Target
+    resolution: Target
+
+    @field_validator("response", "workaround", "resolution", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Target:
+        return v if isinstance(v, Target) else parse_target(v)
+
+    def get(self, kind: ClockKind) -> Target:
+        target: Target = getattr(self, kind.value)
+        return target
+
+
+class PartialCell(_Strict):
+    response: Target | None = None
+    workaround: Target | None = None
+    resolution: Target | None = None
+
+    @field_validator("response", "workaround", "resolution", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Target | None:
+        return v if v is None or isinstance(v, Target) else parse_target(v)
+
+
+class Plan(_Strict):
+    name: Texts
+    targets: dict[str, Cell]
+
+    @model_validator(mode="after")
+    def _all_severities(self) -> Plan:
+        missing = [s for s in SEVERITIES if s not in self.targets]
+        if missing:
+            raise ValueError(f"targets for {', '.join(missing)} are missing")
+        return self
+
+
+class Family(_Strict):
+    name: Texts
+    # plan -> severity -> cells that replace the plan's
+    overrides: dict[str, dict[str, PartialCell]] = Field(default_factory=dict)
+
+
+class Escalation(_Strict):
+    """Escalation rule: at ``at`` (fraction of a target, 1.0 = breach) of ``clock`` for the
+    listed severities, notify managers and/or raise the tier."""
+
+    clock: ClockKind
+    severities: list[str] = Field(default_factory=lambda: list(SEVERITIES))
+    at: float = Field(gt=0, le=1)
+    notify_managers: bool = False
+    raise_tier: bool = False
+
+
+class Policy(_Strict):
+    """The whole support policy."""
+
+    version: int = 1
+    severities: dict[str, Severity]
+    plans: dict[str, Plan]
+    families: dict[str, Family]
+    reminders: list[float] = Field(default_factory=lambda: [0.5, 0.75, 0.9])
+    end_of_support_years: int = Field(default=5, ge=1, le=50)
+    escalations: list[Escalation] = Field(default_factory=list)
+    additional_services: list[str] = Field(default_factory=list)
+    planned_work_notice_days: int = Field(default=7, ge=0)
+    ai_suggestions_to_customers: bool = False
+
+    @field_validator("reminders")
+    @classmethod
+    def _thresholds(cls, v: list[float]) -> list[float]:
+        for x in v:
+            if not 0 < x < 1:
+                raise ValueError(f"threshold {x} must be between 0 and 1 (e.g. 0.5 for 50 %)")
+        return sorted(set(v))
+
+    @field_validator("severities")
+    @classmethod
+    def _severities(cls, v: dict[str, Severity]) -> dict[str, Severity]:
+        missing = [s for s in SEVERITIES if s not in v]
+        if missing:
+            raise ValueError(f"severities {', '.join(missing)} are missing")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        for fam_key, fam in self.families.items():
+            for plan, cells in fam.overrides.items():
+                if plan not in self.plans:
+                    raise ValueError(
+                        f"families.{fam_key}.overrides: unknown plan {plan!r}"
+                    )
+                for sev in cells:
+                    if sev not in self.severities:
+                        raise ValueError(
+                            f"families.{fam_key}.overrides.{plan}: unknown severity {sev!r}"
+                        )
+        for plan_key, plan_obj in self.plans.items():
+            for sev in plan_obj.targets:
+                if sev not in self.severities:
+                    raise ValueError(f"plans.{plan_key}.targets: unknown severity {sev!r}")
+        for i, esc in enumerate(self.escalations):
+            for sev in esc.severities:
+                if sev not in self.severities:
+                    raise ValueError(f"escalations.{i}.severities: unknown severity {sev!r}")
+        return self
+
+    def target(self, plan: str, severity: str, family: str | None, kind: ClockKind) -> Target:
+        """The cell for a plan × severity × clock, with the family's override if any."""
+        plan_obj = self.plans.get(plan)
+        if plan_obj is None:
+            raise PolicyError(f"unknown plan {plan!r}: choose one of {', '.join(self.plans)}")
+        cell = plan_obj.targets.get(severity)
+        if cell is None:
+            raise PolicyError(f"unknown severity {severity!r}")
+        if family is not None:
+            fam = self.families.get(family)
+            if fam is None:
+                raise PolicyError(
+                    f"unknown product family {family!r}: choose one of {', '.join(self.families)}"
+                )
+            override = fam.overrides.get(plan, {}).get(severity)
+            if override is not None:
+                replaced = getattr(override, kind.value)
+                if replaced is not None:
+                    return replaced  # type: ignore[no-any-return]
+        return cell.get(kind)
+
+    def severity_name(self, severity: str, lang: str) -> str:
+        names = self.severities[severity].name
+        return names.tr if lang == "tr" else names.en
+
+
+def _format_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file (the shipped default when ``path`` is None)."""
+    p = Path(path) if path else DEFAULT_POLICY_PATH
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {p}: not found") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"policy file {p}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
+    except OSError as exc:
+        raise PolicyError(f"policy file {p}: cannot read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise PolicyError(f"policy file {p}:{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise PolicyError(f"policy file {p}: expected a mapping at the top level")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(f"policy file {p}: {_format_error(exc)}") from None

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, queries and Alembic migrations."""

@@ -1,0 +1,268 @@
+"""Customers, contracts, contacts, products and versions: the records a manager describes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from sla import BusinessCalendar, make_calendar
+
+from .models import (
+    Contact,
+    Contract,
+    ContractProduct,
+    Customer,
+    Product,
+    ProductVersion,
+    Role,
+)
+
+
+class RecordError(ValueError):
+    """A record that cannot be added or found; the message says why."""
+
+
+LANGUAGES = ("en", "tr")
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise RecordError(f"unknown language {language!r}: use en or tr")
+
+
+def parse_closed_dates(text: str | None) -> list[date]:
+    if not text:
+        return []
+    try:
+        return [date.fromisoformat(p.strip()) for p in text.split(",") if p.strip()]
+    except ValueError as exc:
+        raise RecordError(f"bad closed date in {text!r}: {exc}") from None
+
+
+def customer_calendar(customer: Customer) -> BusinessCalendar:
+    """The business calendar a customer's contract runs on (P1, P2)."""
+    return make_calendar(
+        customer.calendar, customer.tz, customer.hours, parse_closed_dates(customer.closed_dates)
+    )
+
+
+# -- customers ------------------------------------------------------------------------------
+
+
+def add_customer(
+    session: Session,
+    code: str,
+    name: str | None = None,
+    calendar: str = "TR",
+    tz: str | None = None,
+    hours: str | None = None,
+    closed: str | None = None,
+    language: str = "en",
+) -> Customer:
+    _check_language(language)
+    if session.exec(select(Customer).where(Customer.code == code)).first():
+        raise RecordError(f"customer {code!r} already exists")
+    customer = Customer(
+        code=code, name=name or code, calendar=calendar, tz=tz, hours=hours,
+        closed_dates=closed, language=language,
+    )
+    customer_calendar(customer)  # validates preset, timezone, hours and dates
+    customer.calendar = customer_calendar(customer).name
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def get_customer(session: Session, code: str) -> Customer:
+    customer = session.exec(select(Customer).where(Customer.code == code)).first()
+    if customer is None:
+        raise RecordError(f"unknown customer {code!r}")
+    return customer
+
+
+def list_customers(session: Session) -> list[Customer]:
+    return list(session.exec(select(Customer).order_by(Customer.code)))
+
+
+# -- contracts ------------------------------------------------------------------------------
+
+
+def add_contract(
+    session: Session,
+    customer_code: str,
+    plan: str,
+    start: date,
+    end: date,
+    products: list[str] | None = None,
+    plans: tuple[str, ...] | None = None,
+) -> Contract:
+    customer = get_customer(session, customer_code)
+    if plans is not None and plan not in plans:
+        raise RecordError(f"unknown plan {plan!r}: choose one of {', '.join(plans)}")
+    if end < start:
+        raise RecordError(f"contract ends ({end}) before it starts ({start})")
+    contract = Contract(customer_id=customer.id, plan=plan, start=start, end=end)  # type: ignore[arg-type]
+    session.add(contract)
+    session.flush()
+    for name in products or []:
+        product = get_product(session, name)
+        session.add(ContractProduct(contract_id=contract.id, product_id=product.id))  # type: ignore[arg-type]
+    session.flush()
+    return contract
+
+
+def active_contract(session: Session, customer_id: int, on: date) -> Contract | None:
+    """The contract in force on ``on`` (P9: no active contract, no service)."""
+    return session.exec(
+        select(Contract)
+        .where(Contract.customer_id == customer_id, Contract.start <= on, Contract.end >= on)
+        .order_by(Contract.end.desc())  # type: ignore[attr-defined]
+    ).first()
+
+
+def contract_products(session: Session, contract: Contract) -> list[Product]:
+    """Products under a contract; a contract that lists none covers every product."""
+    linked = list(
+        session.exec(
+            select(Product)
+            .join(ContractProduct, ContractProduct.product_id == Product.id)  # type: ignore[arg-type]
+            .where(ContractProduct.contract_id == contract.id)
+            .order_by(Product.name)
+        )
+    )
+    return linked or list_products(session)
+
+
+def list_contracts(session: Session, customer_code: str | None = None) -> list[Contract]:
+    query = select(Contract).order_by(Contract.id)
+    if customer_code:
+        query = query.where(Contract.customer_id == get_customer(session, customer_code).id)
+    return list(session.exec(query))
+
+
+# -- contacts -------------------------------------------------------------------------------
+
+
+def add_contact(
+    session: Session,
+    customer_code: str | None,
+    name: str,
+    role: str = Role.CUSTOMER,
+    trained: bool = False,
+    language: str | None = None,
+    slack_id: str | None = None,
+    telegram_id: int | None = None,
+    email: str | None = None,
+) -> Contact:
+    _check_language(language)
+    if role not in tuple(Role):
+        raise RecordError(f"unknown role {role!r}: use customer, engineer or manager")
+    customer_id = None
+    if role == Role.CUSTOMER:
+        if not customer_code:
+            raise RecordError("a customer contact needs a customer")
+        customer_id = get_customer(session, customer_code).id
+    elif customer_code:
+        customer_id = get_customer(session, customer_code).id
+    if slack_id and session.exec(select(Contact).where(Contact.slack_id == slack_id)).first():
+        raise RecordError(f"Slack user {slack_id} is already a contact")
+    if telegram_id and session.exec(
+        select(Contact).where(Contact.telegram_id == telegram_id)
+    ).first():
+        raise RecordError(f"Telegram user {telegram_id} is already a contact")
+    contact = Contact(
+        customer_id=customer_id, name=name, role=role, trained=trained, language=language,
+        slack_id=slack_id, telegram_id=telegram_id, email=email,
+    )
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def find_contact(session: Session, ref: str) -> Contact | None:
+    """A contact by id, exact name, Slack id or Telegram id."""
+    conditions: list[Any] = [Contact.name == ref, Contact.slack_id == ref]
+    if ref.isdigit():
+        conditions += [Contact.id == int(ref), Contact.telegram_id == int(ref)]
+    return session.exec(select(Contact).where(or_(*conditions)).order_by(Contact.id)).first()
+
+
+def list_contacts(session: Session, customer_code: str | None = None) -> list[Contact]:
+    query = select(Contact).order_by(Contact.id)
+    if customer_code:
+        query = query.where(Contact.customer_id == get_customer(session, customer_code).id)
+    return list(session.exec(query))
+
+
+# -- products and versions ------------------------------------------------------------------
+
+
+def add_product(
+    session: Session, name: str, family: str, families: tuple[str, ...] | None = None
+) -> Product:
+    if families is not None and family not in families:
+        raise RecordError(f"unknown product family {family!r}: choose one of {', '.join(families)}")
+    if session.exec(select(Product).where(Product.name == name)).first():
+        raise RecordError(f"product {name!r} already exists")
+    product = Product(name=name, family=family)
+    session.add(product)
+    session.flush()
+    return product
+
+
+def get_product(session: Session, name: str) -> Product:
+    product = session.exec(select(Product).where(Product.name == name)).first()
+    if product is None:
+        raise RecordError(f"unknown product {name!r}")
+    return product
+
+
+def list_products(session: Session) -> list[Product]:
+    return list(session.exec(select(Product).order_by(Product.name)))
+
+
+def add_version(session: Session, product_name: str, version: str, released: date) -> ProductVersion:
+    product = get_product(session, product_name)
+    exists = session.exec(
+        select(ProductVersion).where(
+            ProductVersion.product_id == product.id, ProductVersion.version == version
+        )
+    ).first()
+    if exists:
+        raise RecordError(f"{product_name} {version} already exists")
+    row = ProductVersion(product_id=product.id, version=version, released=released)  # type: ignore[arg-type]
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_versions(session: Session, product_id: int | None = None) -> list[ProductVersion]:
+    query = select(ProductVersion).order_by(ProductVersion.product_id, ProductVersion.released)
+    if product_id is not None:
+        query = query.where(ProductVersion.product_id == product_id)
+    return list(session.exec(query))
+
+
+@dataclass(frozen=True)
+class SupportWindow:
+    """End of support of a version (P8): ``years`` after its release."""
+
+    released: date
+    ends: date
+    past: bool
+
+
+def support_window(released: date, years: int, on: date) -> SupportWindow:
+    try:
+        ends = released.replace(year=released.year + years)
+    except ValueError:  # 29 February
+        ends = released.replace(year=released.year + years, day=28)
+    return SupportWindow(released, ends, on > ends)
+
+
+def local_today(calendar: BusinessCalendar, now: datetime) -> date:
+    return now.astimezone(calendar.zone).date()

@@ -1,0 +1,251 @@
+"""Tickets, their pauses and their audit trail; SLA clocks evaluated from stored facts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sla import ClockKind, ClockState, Policy, TicketClocks, evaluate_clocks
+
+from .directory import customer_calendar
+from .models import Contact, Customer, Product, Ticket, TicketEvent, TicketKind, TicketPause
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+def add_event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    text: str = "",
+    actor: Contact | None = None,
+    at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """Append to the ticket's audit trail (flushed now, so it lands before anyone is told)."""
+    event = TicketEvent(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        kind=kind,
+        text=text,
+        actor_id=actor.id if actor else None,
+        actor=actor.name if actor else "system",
+        data=json.dumps(data, ensure_ascii=False, default=str) if data else None,
+    )
+    if at is not None:
+        event.at = at
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events(session: Session, ticket_id: int) -> list[TicketEvent]:
+    return list(
+        session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(col(TicketEvent.at), col(TicketEvent.id))
+        )
+    )
+
+
+def pauses(session: Session, ticket_id: int) -> list[TicketPause]:
+    return list(
+        session.exec(
+            select(TicketPause)
+            .where(TicketPause.ticket_id == ticket_id)
+            .order_by(col(TicketPause.started_at))
+        )
+    )
+
+
+def open_pause(session: Session, ticket_id: int) -> TicketPause | None:
+    return session.exec(
+        select(TicketPause).where(
+            TicketPause.ticket_id == ticket_id, col(TicketPause.ended_at).is_(None)
+        )
+    ).first()
+
+
+def get_ticket(session: Session, number: int) -> Ticket:
+    ticket = session.get(Ticket, number)
+    if ticket is None:
+        raise TicketNotFound(number)
+    return ticket
+
+
+def has_clock(ticket: Ticket) -> bool:
+    """Service requests (P10, P11) run no SLA clock."""
+    return ticket.kind != TicketKind.SERVICE_REQUEST
+
+
+def ticket_clocks(session: Session, ticket: Ticket) -> TicketClocks:
+    """The pure inputs of a ticket's clocks, read from the database."""
+    customer = session.get(Customer, ticket.customer_id)
+    assert customer is not None
+    calendar = customer_calendar(
+        Customer(
+            code=customer.code, name=customer.name, calendar=ticket.calendar, tz=ticket.tz,
+            hours=ticket.hours, closed_dates=customer.closed_dates,
+        )
+    )
+    stops: dict[ClockKind, datetime | None] = {
+        ClockKind.RESPONSE: ticket.responded_at,
+        ClockKind.WORKAROUND: ticket.workaround_at or ticket.resolved_at,
+        ClockKind.RESOLUTION: ticket.resolved_at,
+    }
+    return TicketClocks(
+        plan=ticket.plan,
+        severity=ticket.severity,
+        family=ticket.family,
+        calendar=calendar,
+        start=ticket.reported_at,
+        pauses=tuple((p.started_at, p.ended_at) for p in pauses(session, ticket.id or 0)),
+        stops=stops,
+    )
+
+
+def clock_states(
+    session: Session, policy: Policy, ticket: Ticket, now: datetime
+) -> list[ClockState]:
+    """Each clock of the ticket at ``now``; empty for a service request."""
+    if not has_clock(ticket):
+        return []
+    return evaluate_clocks(policy, ticket_clocks(session, ticket), now)
+
+
+def refresh_deadlines(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> None:
+    """Store the current deadlines on the ticket row (for listing and scheduling queries)."""
+    states = {s.kind: s for s in clock_states(session, policy, ticket, now)}
+
+    def due(kind: ClockKind) -> datetime | None:
+        state = states.get(kind)
+        if state is None or state.deadline is None or state.stopped_at is not None:
+            return None
+        return state.deadline
+
+    ticket.response_due = due(ClockKind.RESPONSE)
+    ticket.workaround_due = due(ClockKind.WORKAROUND)
+    ticket.resolution_due = due(ClockKind.RESOLUTION)
+    session.add(ticket)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket with its names resolved, as the CLI and handlers present it."""
+
+    ticket: Ticket
+    customer: Customer
+    contact: Contact
+    product: Product | None
+    assignee: Contact | None
+    clocks: list[ClockState]
+
+    def as_dict(self) -> dict[str, Any]:
+        t = self.ticket
+        zone = self.clocks[0].deadline.tzinfo if self.clocks and self.clocks[0].deadline else None
+        local = t.reported_at.astimezone(zone) if zone else t.reported_at
+        return {
+            "number": t.id,
+            "customer": self.customer.code,
+            "contact": self.contact.name,
+            "product": self.product.name if self.product else None,
+            "version": t.version_text,
+            "severity": t.severity,
+            "kind": t.kind,
+            "status": t.status,
+            "tier": t.tier,
+            "plan": t.plan,
+            "assignee": self.assignee.name if self.assignee else None,
+            "summary": t.summary,
+            "reported_at": local.isoformat(),
+            "targets": {
+                s.kind.value: {
+                    "target": s.target.label(),
+                    "deadline": s.deadline.isoformat() if s.deadline else None,
+                    "state": s.status.value,
+                    "remaining_seconds": int(s.remaining.total_seconds())
+                    if s.remaining is not None else None,
+                    "elapsed_fraction": round(s.fraction, 4) if s.fraction is not None else None,
+                }
+                for s in self.clocks
+            },
+        }
+
+
+def view(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> TicketView:
+    customer = session.get(Customer, ticket.customer_id)
+    contact = session.get(Contact, ticket.contact_id)
+    assert customer is not None and contact is not None
+    product = session.get(Product, ticket.product_id) if ticket.product_id else None
+    assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
+    return TicketView(
+        ticket, customer, contact, product, assignee, clock_states(session, policy, ticket, now)
+    )
+
+
+def list_tickets(
+    session: Session,
+    customer_id: int | None = None,
+    open_only: bool = False,
+    assignee_id: int | None = None,
+) -> list[Ticket]:
+    query = select(Ticket).order_by(col(Ticket.id))
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    if assignee_id is not None:
+        query = query.where(Ticket.assignee_id == assignee_id)
+    if open_only:
+        query = query.where(col(Ticket.status).in_(["open", "pending"]))
+    return list(session.exec(query))
+
+
+def open_ticket(
+    session: Session,
+    policy: Policy,
+    customer: Customer,
+    contact: Contact,
+    plan: str,
+    summary: str,
+    severity: str,
+    reported_at: datetime,
+    product: Product | None = None,
+    **fields: Any,
+) -> Ticket:
+    """Create a ticket from a complete report; its clocks start at ``reported_at`` (P15).
+
+    Snapshots the plan, family and calendar; a report without remote access opens with its
+    clocks paused as waiting for remote access (P13). The ``opened`` event is written first.
+    """
+    ticket = Ticket(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        contact_id=contact.id,  # type: ignore[arg-type]
+        product_id=product.id if product else None,
+        family=product.family if product else None,
+        plan=plan,
+        summary=summary,
+        severity=severity,
+        reported_at=reported_at,
+        calendar=customer.calendar,
+        tz=customer.tz,
+        hours=customer.hours,
+        language=contact.language or customer.language,
+        **fields,
+    )
+    session.add(ticket)
+    session.flush()
+    add_event(session, ticket, "opened", summary, actor=contact, at=reported_at,
+              data={"severity": severity, "plan": plan, "kind": ticket.kind})
+    if not ticket.remote_access and has_clock(ticket):
+        session.add(TicketPause(ticket_id=ticket.id, started_at=reported_at,  # type: ignore[arg-type]
+                                reason="waiting for remote access", kind="remote-access"))
+        ticket.status = "pending"
+        add_event(session, ticket, "paused", "waiting for remote access (P13)", at=reported_at)
+    refresh_deadlines(session, policy, ticket, reported_at)
+    return ticket

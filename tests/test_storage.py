@@ -1,0 +1,89 @@
+"""Storage on SQLite and on a real PostgreSQL: migrations, records, tickets, audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from sla import ClockKind, ClockStatus
+from storage import directory, outbox, tickets
+from storage.db import current_revision
+from storage.models import OutboxMessage, TicketEvent
+
+
+def test_migrations_reach_head(db_url: str) -> None:
+    assert current_revision(db_url) is not None
+
+
+def _seed(s: Session, policy) -> None:  # type: ignore[no-untyped-def]
+    directory.add_product(s, "Voice Bot", "conversational-ai", tuple(policy.families))
+    directory.add_customer(s, "ACME", calendar="TR", language="tr")
+    directory.add_contract(s, "ACME", "premium", date(2026, 1, 1), date(2027, 12, 31),
+                           ["Voice Bot"], tuple(policy.plans))
+    directory.add_contact(s, "ACME", "Ayşe Demir", "customer", True, "tr", "U1", 1001)
+
+
+def test_records_and_ticket_clocks(engine, policy) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        _seed(s, policy)
+        s.commit()
+        acme = directory.get_customer(s, "ACME")
+        ayse = directory.find_contact(s, "1001")
+        assert ayse is not None and ayse.name == "Ayşe Demir"
+        contract = directory.active_contract(s, acme.id, date(2026, 11, 27))
+        assert contract is not None and contract.plan == "premium"
+        assert directory.active_contract(s, acme.id, date(2028, 1, 1)) is None
+        assert [p.name for p in directory.contract_products(s, contract)] == ["Voice Bot"]
+        start = datetime(2026, 11, 27, 13, 30, tzinfo=UTC)  # Fri 16:30 Istanbul
+        t = tickets.open_ticket(s, policy, acme, ayse, "premium", "silence", "S1", start,
+                                product=directory.get_product(s, "Voice Bot"))
+        s.commit()
+        s.expire_all()
+        t = tickets.get_ticket(s, t.id)
+        assert t.reported_at == start and t.reported_at.tzinfo is not None
+        states = {c.kind: c for c in tickets.clock_states(s, policy, t, start)}
+        assert states[ClockKind.RESPONSE].deadline == datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+        assert states[ClockKind.RESOLUTION].deadline.isoformat() == "2026-12-01T16:30:00+03:00"
+        assert t.response_due == datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+        kinds = [e.kind for e in s.exec(select(TicketEvent))]
+        assert kinds == ["opened"]
+
+
+def test_no_remote_access_opens_paused(engine, policy) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        _seed(s, policy)
+        acme = directory.get_customer(s, "ACME")
+        ayse = directory.find_contact(s, "Ayşe Demir")
+        start = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+        t = tickets.open_ticket(s, policy, acme, ayse, "premium", "x", "S2", start,
+                                remote_access=False)
+        s.commit()
+        states = tickets.clock_states(s, policy, t, start + timedelta(hours=5))
+        assert all(c.status is ClockStatus.PAUSED and c.deadline is None for c in states)
+        assert t.status == "pending"
+
+
+def test_outbox_key_is_unique(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        assert outbox.enqueue(s, "t1:response:0.5", "slack", "C1", "hello") is not None
+        assert outbox.enqueue(s, "t1:response:0.5", "slack", "C1", "hello") is None
+        s.commit()
+        assert len(s.exec(select(OutboxMessage)).all()) == 1
+
+
+def test_bad_records_are_refused(engine, policy) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        _seed(s, policy)
+        with pytest.raises(directory.RecordError, match="already exists"):
+            directory.add_customer(s, "ACME")
+        with pytest.raises(Exception, match="unknown calendar"):
+            directory.add_customer(s, "X", calendar="MARS")
+        with pytest.raises(directory.RecordError, match="unknown plan"):
+            directory.add_contract(s, "ACME", "gold", date(2026, 1, 1), date(2026, 2, 1),
+                                   plans=tuple(policy.plans))
+        with pytest.raises(directory.RecordError, match="before it starts"):
+            directory.add_contract(s, "ACME", "premium", date(2026, 2, 1), date(2026, 1, 1))
+        with pytest.raises(directory.RecordError, match="unknown role"):
+            directory.add_contact(s, "ACME", "X", role="boss")
