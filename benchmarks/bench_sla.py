@@ -252,6 +252,19 @@ def main(argv: list[str] | None = None) -> int:
         "pandas CBH, core": best_of(run_pandas_core, cases, args.repeat),
         "pandas CBH, aware": best_of(run_pandas_aware, cases, args.repeat),
     }
+    # the same split by pauses (converting pause datetimes dominates the paused cases)
+    plain = [c for c in cases if not c.pauses]
+    with_pauses = [c for c in cases if c.pauses]
+    split = {
+        "no pauses": (len(plain),
+                      best_of(run_ours_datetime, plain, args.repeat),
+                      best_of(run_ours_epoch, plain, args.repeat),
+                      best_of(run_pandas_core, plain, args.repeat)),
+        "with pauses": (len(with_pauses),
+                        best_of(run_ours_datetime, with_pauses, args.repeat),
+                        best_of(run_ours_epoch, with_pauses, args.repeat),
+                        best_of(run_pandas_core, with_pauses, args.repeat)),
+    }
 
     print(f"{n} cases (seed {args.seed}): TR {sum(c.cal.name == 'TR' for c in cases)}, "
           f"US {sum(c.cal.name == 'US' for c in cases)}; {paused} with pauses "
@@ -265,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, secs in timings.items():
         print(f"{name:22s} {n / secs:12,.0f} {secs / n * 1e6:12.2f} {p_core / secs:14.1f}x "
               f"{p_aware / secs:15.1f}x")
+    print()
+    for label, (k, dt_s, ep_s, pd_s) in split.items():
+        if k:
+            print(f"{label:12s} ({k:5d} cases): datetime API {dt_s / k * 1e6:5.2f} µs "
+                  f"({pd_s / dt_s:4.1f}x pandas core), epoch API {ep_s / k * 1e6:5.2f} µs "
+                  f"({pd_s / ep_s:4.1f}x), pandas core {pd_s / k * 1e6:5.1f} µs")
     print()
     print("pandas rows: paused cases timed without their pauses, 30-minute cases as 1 hour.")
 

@@ -404,10 +404,24 @@ def policy_show() -> None:
                        f"{cell.workaround.label():<14}{cell.resolution.label():<14}")
 
 
+# Modules that add their commands to ``app`` when imported (one line per area).
+COMMAND_MODULES = [
+    "bot.demo",
+]
+
+
+def load_commands() -> typer.Typer:
+    """Import every command module and return the complete app."""
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+    return app
+
+
 def main() -> None:
     """Console-script entry point."""
-    from . import demo  # noqa: F401  (registers `destek demo`)
-
+    load_commands()
     try:
         app()
     except (RecordError, CalendarError, PolicyError) as exc:
