@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
+import json
 import math
 import random
 import sys
@@ -306,7 +308,69 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goal >= 20x pandas (core): datetime API {ratio_dt:.1f}x "
           f"{'met' if ratio_dt >= 20 else 'MISSED'}, epoch API {ratio_ep:.1f}x "
           f"{'met' if ratio_ep >= 20 else 'MISSED'}")
+    batch_ratio = bench_batch(cases, args.repeat)
+    print(f"goal >= 10x pandas batch:  batch CLI {batch_ratio:.1f}x "
+          f"{'met' if batch_ratio >= 10 else 'MISSED'}")
     return 1 if bad else 0
+
+
+# -- the batch CLI (`destek sla deadline` reading JSON lines) -------------------------------------
+
+
+def batch_lines(cases: list[Case]) -> list[str]:
+    out = []
+    for c in cases:
+        case: dict[str, Any] = {"calendar": c.cal.name, "tz": c.cal.tz,
+                                "start": c.start.isoformat(), "minutes": c.seconds // 60}
+        if c.pauses:
+            case["pauses"] = [[a.isoformat(), b.isoformat() if b else None] for a, b in c.pauses]
+        out.append(json.dumps(case))
+    return out
+
+
+def pandas_batch(lines: list[str], offsets: dict[tuple[str, str, int], CustomBusinessHour],
+                 out: io.StringIO) -> None:
+    """The same job done with pandas: parse each JSON line, add, print one JSON line."""
+    for line in lines:
+        case = json.loads(line)
+        tz = case["tz"]
+        start = pd.Timestamp(case["start"]).tz_convert(tz).tz_localize(None)
+        off = offsets[(case["calendar"], tz, max(1, math.ceil(case["minutes"] / 60)))]
+        result = (start + off).tz_localize(tz)
+        out.write(json.dumps({"deadline": result.isoformat()}))
+        out.write("\n")
+
+
+def bench_batch(cases: list[Case], repeat: int) -> float:
+    """Batch CLI (bot.sla_batch, what `destek sla deadline` runs on stdin) vs a pandas batch."""
+    from bot.sla_batch import DeadlineCalculator
+
+    lines = batch_lines(cases)
+    offsets = {(c.cal.name, c.cal.tz, c.n_hours): c.offset for c in cases}
+
+    def ours() -> float:
+        buf = io.StringIO()
+        t0 = time.perf_counter()
+        DeadlineCalculator().run(lines, buf)
+        return time.perf_counter() - t0
+
+    def theirs() -> float:
+        buf = io.StringIO()
+        t0 = time.perf_counter()
+        pandas_batch(lines, offsets, buf)  # type: ignore[arg-type]
+        return time.perf_counter() - t0
+
+    ours()
+    theirs()
+    t_ours = min(ours() for _ in range(repeat))
+    t_pd = min(theirs() for _ in range(repeat))
+    n = len(lines)
+    print()
+    print(f"batch (JSON lines in, JSON lines out, {n} cases, calendars built per run):")
+    print(f"  destek batch   {n / t_ours:10,.0f} cases/s  {t_ours / n * 1e6:6.2f} µs/case")
+    print(f"  pandas batch   {n / t_pd:10,.0f} cases/s  {t_pd / n * 1e6:6.2f} µs/case")
+    print(f"  ratio          {t_pd / t_ours:10.1f}x")
+    return t_pd / t_ours
 
 
 if __name__ == "__main__":

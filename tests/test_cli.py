@@ -1,0 +1,141 @@
+"""The admin CLI through its real entry point: records, tickets, calculator, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot import config
+from bot.cli import load_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.delenv("DESTEK_POLICY", raising=False)
+    config.get_settings.cache_clear()
+    app = load_commands()
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, ok: bool = True):  # type: ignore[no-untyped-def]
+        result = runner.invoke(app, list(args), input=input)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    run("db", "upgrade")
+    yield run
+    config.get_settings.cache_clear()
+
+
+def test_describe_records_and_list_as_json(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("customer", "add", "ACME", "--calendar", "TR", "--language", "tr")
+    cli("customer", "add", "NW", "--calendar", "US", "--tz", "America/Chicago")
+    cli("product", "add", "Voice Bot", "--family", "conversational-ai")
+    cli("version", "add", "Voice Bot", "4.2", "--released", "2024-05-01")
+    cli("contract", "add", "ACME", "--plan", "premium", "--start", "2026-01-01",
+        "--end", "2027-12-31", "--product", "Voice Bot")
+    cli("contact", "add", "ACME", "Ayşe Demir", "--role", "customer", "--trained",
+        "--telegram-id", "123", "--slack-id", "U123", "--language", "tr")
+    customers = json.loads(cli("customer", "list", "--json").output)
+    assert [(c["code"], c["tz"]) for c in customers] == [
+        ("ACME", "Europe/Istanbul"), ("NW", "America/Chicago")]
+    contacts = json.loads(cli("contact", "list", "--json").output)
+    assert contacts[0]["name"] == "Ayşe Demir" and contacts[0]["telegram_id"] == 123
+    contracts = json.loads(cli("contract", "list", "--json").output)
+    assert contracts[0]["plan"] == "premium" and contracts[0]["products"] == ["Voice Bot"]
+    versions = json.loads(cli("version", "list", "--json").output)
+    assert versions[0]["end_of_support"] == "2029-05-01"
+    assert json.loads(cli("ticket", "list", "--json").output) == []
+
+
+def test_bad_arguments_give_one_clear_line(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("customer", "add", "X", "--calendar", "MARS", ok=False)
+    assert r.exit_code != 0 and "unknown calendar 'MARS'" in r.output
+    assert "Traceback" not in r.output
+    r = cli("contract", "add", "NOPE", "--plan", "premium", "--start", "2026-01-01",
+            "--end", "2026-12-31", ok=False)
+    assert r.exit_code != 0 and "unknown customer 'NOPE'" in r.output
+    r = cli("contract", "add", "NOPE", "--plan", "premium", "--start", "01/02/2026",
+            "--end", "2026-12-31", ok=False)
+    assert "is not a date" in r.output
+    r = cli("customer", "add", "Y", "--tz", "Mars/Olympus", ok=False)
+    assert "unknown timezone" in r.output
+    r = cli("ticket", "show", "42", ok=False)
+    assert r.exit_code != 0 and "no ticket #42" in r.output
+    r = cli("sla", "deadline", "--calendar", "XX", "--start", "2026-11-27T16:30:00+03:00",
+            "--minutes", "60", ok=False)
+    assert r.exit_code != 0 and "unknown calendar 'XX'" in r.output
+
+
+def test_sla_deadline_single_and_batch(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("sla", "deadline", "--calendar", "TR", "--start", "2026-11-27T16:30:00+03:00",
+            "--minutes", "240", "--pause", "2026-11-30T09:00:00+03:00/2026-11-30T10:00:00+03:00")
+    assert r.output.strip() == "2026-11-30T12:30:00+03:00"
+    r = cli("sla", "deadline", "--calendar", "US", "--tz", "America/Chicago",
+            "--start", "2026-11-25T16:00:00-06:00", "--minutes", "120")
+    assert r.output.strip() == "2026-11-27T09:00:00-06:00"  # Thanksgiving in between
+    lines = "\n".join([
+        json.dumps({"calendar": "TR", "tz": "Europe/Istanbul",
+                    "start": "2026-11-27T16:30:00+03:00", "minutes": 240,
+                    "pauses": [["2026-11-30T09:00:00+03:00", "2026-11-30T10:00:00+03:00"]]}),
+        json.dumps({"calendar": "TR", "start": "2026-11-27T13:00:00+03:00", "minutes": 240}),
+        json.dumps({"calendar": "NOPE", "start": "2026-11-27T13:00:00+03:00", "minutes": 1}),
+        "not json",
+        json.dumps({"calendar": "TR", "start": "2026-11-27T13:00:00", "minutes": 1}),
+        json.dumps({"calendar": "ME", "start": "2026-11-27T13:00:00+04:00", "minutes": 60}),
+    ]) + "\n"
+    r = cli("sla", "deadline", input=lines)
+    out = [json.loads(x) for x in r.output.splitlines()]
+    assert out[0] == {"deadline": "2026-11-30T12:30:00+03:00"}
+    assert out[1] == {"deadline": "2026-11-27T17:00:00+03:00"}  # exactly at closing
+    assert "unknown calendar" in out[2]["error"]
+    assert "not JSON" in out[3]["error"]
+    assert "no UTC offset" in out[4]["error"]
+    assert out[5] == {"deadline": "2026-11-29T09:00:00+04:00"}  # ME: Fri/Sat weekend
+
+
+def test_bad_policy_file_is_one_line(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "policy.yaml"
+    text = (ROOT / "sla" / "default_policy.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("S2: {response: 4h,", "S2: {response: 4x,", 1), encoding="utf-8")
+    r = cli("policy", "check", str(bad), ok=False)
+    assert r.exit_code != 0
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1
+    assert "plans.standard.targets.S2.response" in lines[0] and "'4x'" in lines[0]
+    monkeypatch.setenv("DESTEK_POLICY", str(bad))
+    config.get_settings.cache_clear()
+    r = cli("product", "add", "X", "--family", "call-recording", ok=False)
+    assert "plans.standard.targets.S2.response" in r.output
+
+
+def test_console_script_entry_point(tmp_path: Path) -> None:
+    """The installed `destek` entry point answers the batch format on stdin."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    case = {"calendar": "TR", "tz": "Europe/Istanbul", "start": "2026-11-27T16:30:00+03:00",
+            "minutes": 240, "pauses": [["2026-11-30T09:00:00+03:00", "2026-11-30T10:00:00+03:00"]]}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "sla", "deadline"],
+        input=json.dumps(case) + "\n", capture_output=True, text=True, cwd=ROOT, env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"deadline": "2026-11-30T12:30:00+03:00"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "sla", "deadline",
+         "--calendar", "XX", "--start", "2026-11-27T16:30:00+03:00", "--minutes", "1"],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: unknown calendar 'XX': choose one of TR, ME, US, 24x7"]
