@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import typer
 from sqlmodel import Session, select
 
-from sla import Policy
+from sla import Policy, format_duration
 from storage import directory, tickets
 from storage.db import engine_for, session_scope, upgrade
 from storage.models import Customer, TicketKind
@@ -99,7 +99,7 @@ def sla_table(session: Session, pol: Policy, now: datetime) -> list[str]:
         lines.append(f"#{t.id} {v.customer.code} {t.severity} {t.plan} {t.status}: {t.summary}")
         for s in v.clocks:
             due = s.deadline.isoformat(timespec="minutes") if s.deadline else "—"
-            rem = f"{s.remaining}" if s.remaining is not None else "—"
+            rem = format_duration(s.remaining)
             lines.append(f"    {s.kind.value:<11} {s.target.label():<13} due {due:<26} "
                          f"{s.status.value:<9} remaining {rem}")
     return lines

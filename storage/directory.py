@@ -225,7 +225,9 @@ def list_products(session: Session) -> list[Product]:
     return list(session.exec(select(Product).order_by(Product.name)))
 
 
-def add_version(session: Session, product_name: str, version: str, released: date) -> ProductVersion:
+def add_version(
+    session: Session, product_name: str, version: str, released: date
+) -> ProductVersion:
     product = get_product(session, product_name)
     exists = session.exec(
         select(ProductVersion).where(
