@@ -407,6 +407,7 @@ def policy_show() -> None:
 # Modules that add their commands to ``app`` when imported (one line per area).
 COMMAND_MODULES = [
     "bot.demo",
+    "bot.cli_backup",
 ]
 
 
