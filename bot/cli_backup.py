@@ -14,8 +14,12 @@ from .cli import app, fail, settings
 
 @app.command("backup")
 def backup_cmd(
-    out: Annotated[Path | None, typer.Option(help="Backup file (default: backups/destek-STAMP)")] = None,
-    keep_days: Annotated[int | None, typer.Option(help="Also delete backups older than N days (>= 7)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Backup file (default: backups/destek-STAMP)")
+    ] = None,
+    keep_days: Annotated[
+        int | None, typer.Option(help="Also delete backups older than N days (>= 7)")
+    ] = None,
 ) -> None:
     """Back up the database (SQLite online backup, pg_dump for PostgreSQL)."""
     url = settings().database_url
