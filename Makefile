@@ -16,8 +16,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/destek demo
 
+# The whole suite twice: on SQLite, then on a throwaway PostgreSQL the tests start (tests/pg.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	bash scripts/system-deps.sh
+	DESTEK_TEST_DB=sqlite $(BIN)/python -m pytest
+	DESTEK_TEST_DB=postgresql $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check sla handlers

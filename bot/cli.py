@@ -407,7 +407,13 @@ def policy_show() -> None:
 # Modules that add their commands to ``app`` when imported (one line per area).
 COMMAND_MODULES = [
     "bot.demo",
+    "bot.cli_kb",
+    "bot.cli_chat",
+    "bot.cli_run",
     "bot.cli_backup",
+    "bot.cli_report",
+    "bot.cli_dashboard",
+    "bot.cli_sla",
 ]
 
 

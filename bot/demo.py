@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import typer
 from sqlmodel import Session, select
@@ -58,6 +59,9 @@ def seed(session: Session, pol: Policy, now: datetime) -> bool:
     for code, name, role, trained, lang, slack, tg in DEMO_CONTACTS:
         directory.add_contact(session, code, name, role, trained, lang, slack, tg)
     _seed_tickets(session, pol, now)
+    from storage.kb import import_dir  # demo known errors (bot/demo_kb/*.md)
+
+    import_dir(session, Path(__file__).with_name("demo_kb"))
     return True
 
 
@@ -120,3 +124,12 @@ def demo(
         typer.echo(f"Now: {now.astimezone(UTC).isoformat(timespec='seconds')}")
         for line in sla_table(s, pol, now):
             typer.echo(line)
+        from .dashboard import demo_dashboard_lines
+
+        for line in demo_dashboard_lines(s, cfg):
+            typer.echo(line)
+    if chat:
+        from .cli_chat import chat_as
+
+        typer.echo("\nConsole chat as Ayşe Demir (ACME). End of input or /quit leaves.")
+        raise typer.Exit(chat_as("Ayşe Demir"))

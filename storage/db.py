@@ -34,14 +34,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
+    # pysqlite's own transaction handling starts transactions lazily as DEFERRED: a transaction
+    # that reads and then writes gets "database is locked" at once (no busy wait) when another
+    # writer is active, and SAVEPOINTs misbehave. SQLAlchemy's documented recipe: let the driver
+    # do nothing and emit BEGIN IMMEDIATE ourselves, so writers queue on the busy timeout.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @functools.lru_cache(maxsize=8)

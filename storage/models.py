@@ -329,3 +329,16 @@ class Release(SQLModel, table=True):
 
 
 Index("ix_ticket_events_ticket_at", TicketEvent.ticket_id, TicketEvent.at)  # type: ignore[arg-type]
+
+
+class Lease(SQLModel, table=True):
+    """A named lease (``leader``: the replica that runs the scheduler, the outbox worker and
+    Telegram polling). Times are epoch seconds by the DATABASE's clock, so replicas with skewed
+    clocks agree on expiry; ``term`` grows at every change of holder (a fencing token)."""
+
+    __tablename__ = "leases"
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    term: int = 1
+    acquired_at: float
+    expires_at: float

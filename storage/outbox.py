@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import OutboxMessage
 
@@ -43,3 +43,159 @@ def enqueue(
     except IntegrityError:
         return None
     return msg
+
+
+# -- delivery side ------------------------------------------------------------------------
+# Statuses: pending (waiting for its next attempt), sending (claimed by one worker until the
+# lease in next_attempt_at runs out), sent, failed (gave up). A claim is one conditional UPDATE,
+# so two workers never both win the same row.
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+def claim(session: Session, now: datetime, lease_seconds: float = 60, limit: int = 50) -> list[
+    OutboxMessage
+]:
+    """Claim up to ``limit`` due messages for this worker (on SQLite each claim commits).
+
+    On PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` so concurrent
+    workers take different rows; everywhere the ``UPDATE ... WHERE status='pending'`` decides.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == PENDING, col(OutboxMessage.next_attempt_at) <= now)
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if not sqlite:
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.exec(query))
+    if sqlite:
+        # End the read transaction first: on SQLite a reader that later writes after another
+        # writer committed fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting.
+        session.commit()
+    lease = now + timedelta(seconds=lease_seconds)
+    won: list[int] = []
+    for mid in ids:
+        result = session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == mid, col(OutboxMessage.status) == PENDING)
+            .values(status=SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=lease)
+        )
+        if result.rowcount == 1 and mid is not None:
+            won.append(mid)
+        if sqlite:
+            session.commit()
+    if not won:
+        return []
+    session.expire_all()
+    return list(
+        session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(won))
+                     .order_by(col(OutboxMessage.id)))
+    )
+
+
+def mark_sent(session: Session, message_id: int, now: datetime, external_id: str | None) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is not None:
+        msg.status, msg.sent_at, msg.external_id, msg.last_error = SENT, now, external_id, None
+        session.add(msg)
+
+
+def mark_retry(session: Session, message_id: int, at: datetime, error: str) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is not None:
+        msg.status, msg.next_attempt_at, msg.last_error = PENDING, at, error[:2000]
+        session.add(msg)
+
+
+def mark_failed(session: Session, message_id: int, error: str) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is not None:
+        msg.status, msg.last_error = FAILED, error[:2000]
+        session.add(msg)
+
+
+def release_expired(session: Session, now: datetime) -> int:
+    """Put back messages whose worker died mid-send (lease over). Such a message may have
+    reached the channel just before the crash: this is the one window of a repeat."""
+    from sqlalchemy import update
+
+    result = session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == SENDING, col(OutboxMessage.next_attempt_at) <= now)
+        .values(status=PENDING, next_attempt_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def keys_for_tickets(session: Session, ticket_ids: list[int] | None = None) -> set[str]:
+    """Keys already queued for these tickets (all tickets when None)."""
+    query = select(OutboxMessage.key)
+    if ticket_ids is not None:
+        query = query.where(col(OutboxMessage.ticket_id).in_(ticket_ids))
+    return set(session.exec(query))
+
+
+def for_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
+    return list(session.exec(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+        .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
+    ))
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest pending message may be tried."""
+    return session.exec(
+        select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == PENDING)
+        .order_by(col(OutboxMessage.next_attempt_at)).limit(1)
+    ).first()
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Queue many messages at once (``key``, ``channel``, ``target``, ``text`` and optionally
+    ``thread``, ``ticket_id``, ``late``, ``next_attempt_at``); keys already queued are skipped
+    (``ON CONFLICT DO NOTHING``, so a racing writer cannot fail the transaction).
+    Returns how many were new."""
+    if not rows:
+        return 0
+    keys = [r["key"] for r in rows]
+    existing: set[str] = set()
+    for i in range(0, len(keys), 500):
+        existing |= set(session.exec(
+            select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys[i:i + 500]))))
+    now = datetime.now(UTC)
+    fresh: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["key"] in existing or r["key"] in fresh:
+            continue
+        fresh[r["key"]] = {
+            "thread": None, "payload": None, "ticket_id": None, "late": False,
+            "next_attempt_at": now, "status": PENDING, "attempts": 0, "last_error": None,
+            "created_at": now, "sent_at": None, "external_id": None, **r,
+        }
+    if not fresh:
+        return 0
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+    else:  # pragma: no cover - other databases: one savepoint per message
+        n = 0
+        for r in fresh.values():
+            n += enqueue(session, r["key"], r["channel"], r["target"], r["text"],
+                         thread=r["thread"], ticket_id=r["ticket_id"], late=r["late"]) is not None
+        return n
+    session.execute(stmt, list(fresh.values()))
+    return len(fresh)

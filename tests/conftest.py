@@ -3,62 +3,95 @@
 from __future__ import annotations
 
 import os
-import uuid
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from sla import Policy, load_policy
 from storage.db import make_engine, upgrade
 
-from .pg import PostgresServer
+from .pg import TEST_DB, fresh_pg_database, shared_server_url, stop_shared_server
 
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
-    """URL of a PostgreSQL server for this test session."""
-    given = os.environ.get("DESTEK_TEST_PG_URL")
-    if given:
-        yield given
-        return
-    if os.environ.get("DESTEK_SKIP_PG") == "1":
+    """URL of a PostgreSQL server for this test session (shared with ``database_url``)."""
+    if os.environ.get("DESTEK_SKIP_PG") == "1" and not os.environ.get("DESTEK_TEST_PG_URL"):
         pytest.skip("DESTEK_SKIP_PG=1")
-    server = PostgresServer()
     try:
-        yield server.start()
+        yield shared_server_url()
     finally:
-        server.stop()
+        stop_shared_server()
 
 
-def _fresh_pg_database(server_url: str) -> str:
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server_url.rsplit("/", 1)[0] + "/" + name
+@pytest.fixture(scope="session")
+def _migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Migrate once per session; each test gets a copy (CREATE DATABASE ... TEMPLATE on
+    PostgreSQL, the backup API on SQLite): much cheaper than running Alembic per test."""
+    return {"dir": str(tmp_path_factory.mktemp("templates"))}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+def _migrated(kind: str, templates: dict[str, str], tmp_path: Path,
+              request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        tpl = templates.get("sqlite")
+        if tpl is None:
+            tpl = str(Path(templates["dir"]) / "template.db")
+            upgrade(f"sqlite:///{tpl}")
+            templates["sqlite"] = tpl
+        target = tmp_path / "destek.db"
+        src, dst = sqlite3.connect(tpl), sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return f"sqlite:///{target}"
+    server = request.getfixturevalue("pg_server_url")
+    tpl = templates.get("postgresql")
+    if tpl is None:
+        url = fresh_pg_database(server)
+        upgrade(url)
+        tpl = templates["postgresql"] = url.rsplit("/", 1)[1]
+    return fresh_pg_database(server, template=tpl)
+
+
+# Which stores the ``db_url`` tests use: both, unless DESTEK_TEST_DB picks one for the run.
+_DB_PARAMS = [TEST_DB] if TEST_DB else ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=_DB_PARAMS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path,
+           _migrated_templates: dict[str, str]) -> str:
     """A freshly migrated database URL, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'destek.db'}"
-    else:
-        url = _fresh_pg_database(request.getfixturevalue("pg_server_url"))
-    upgrade(url)
-    return url
+    return _migrated(request.param, _migrated_templates, tmp_path, request)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """A freshly migrated SQLite database (for tests that need not run on both)."""
-    url = f"sqlite:///{tmp_path / 'destek.db'}"
-    upgrade(url)
-    return url
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path,
+               _migrated_templates: dict[str, str]) -> str:
+    """A freshly migrated database of the run's store: SQLite, or PostgreSQL under
+    DESTEK_TEST_DB=postgresql (the name is historical: channel tests run on both stores)."""
+    return _migrated(TEST_DB or "sqlite", _migrated_templates, tmp_path, request)
+
+
+@pytest.fixture(params=_DB_PARAMS)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no tables), on each store of the run: migration tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return fresh_pg_database(request.getfixturevalue("pg_server_url"))
+
+
+@pytest.fixture
+def sqlite_file_url(request: pytest.FixtureRequest, tmp_path: Path,
+                    _migrated_templates: dict[str, str]) -> str:
+    """Always a migrated SQLite file (tests of SQLite-specific behaviour)."""
+    return _migrated("sqlite", _migrated_templates, tmp_path, request)
 
 
 @pytest.fixture

@@ -72,3 +72,80 @@ class PostgresServer:
             except subprocess.CalledProcessError:
                 pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# -- the database a test run uses -----------------------------------------------------------
+# DESTEK_TEST_DB chooses the store behind every database fixture and ``database_url()``:
+# "sqlite" or "postgresql"; unset, the ``db_url`` tests run on both and the rest on SQLite.
+# `make test` runs the suite once per store.
+
+TEST_DB = os.environ.get("DESTEK_TEST_DB", "").strip().lower()
+if TEST_DB not in ("", "sqlite", "postgresql"):
+    raise RuntimeError(f"DESTEK_TEST_DB must be sqlite or postgresql, not {TEST_DB!r}")
+
+_shared: PostgresServer | None = None
+_shared_url: str | None = None
+_by_path: dict[str, str] = {}
+
+
+def shared_server_url() -> str:
+    """The session's PostgreSQL server (DESTEK_TEST_PG_URL, else one started on first use)."""
+    global _shared, _shared_url
+    if _shared_url is None:
+        given = os.environ.get("DESTEK_TEST_PG_URL")
+        if given:
+            _shared_url = given
+        else:
+            import atexit
+
+            _shared = PostgresServer()
+            _shared_url = _shared.start()
+            atexit.register(stop_shared_server)
+    return _shared_url
+
+
+def stop_shared_server() -> None:
+    global _shared, _shared_url
+    if _shared is not None:
+        _shared.stop()
+    _shared, _shared_url = None, None
+
+
+def fresh_pg_database(server_url: str, template: str | None = None) -> str:
+    """CREATE DATABASE t_<random> (a copy of ``template`` when given); returns its URL."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+    try:
+        with admin.connect() as conn:
+            extra = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{extra}'))
+    finally:
+        admin.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _null_pool():  # type: ignore[no-untyped-def]
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def database_url(path: Path | str) -> str:
+    """An EMPTY database for a test that builds its own URL from a file path.
+
+    ``sqlite:///<path>`` normally; under DESTEK_TEST_DB=postgresql a fresh PostgreSQL database,
+    the same one for the same path during the session (a test may ask twice, or hand the path
+    to a subprocess helper that asks again).
+    """
+    key = str(path)
+    if TEST_DB != "postgresql":
+        return f"sqlite:///{key}"
+    if key not in _by_path:
+        _by_path[key] = fresh_pg_database(shared_server_url())
+    return _by_path[key]

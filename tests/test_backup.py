@@ -31,7 +31,8 @@ def test_backup_then_restore(db_url: str, tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_restore_refuses_garbage(sqlite_url: str, tmp_path: Path) -> None:
+def test_restore_refuses_garbage(sqlite_file_url: str, tmp_path: Path) -> None:
+    sqlite_url = sqlite_file_url  # the junk below is a SQLite file: SQLite-specific
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"not a database at all" * 100)
     with pytest.raises(BackupError, match="not a SQLite backup"):

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from bot import config
 from bot.cli import load_commands
+from tests.pg import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("DATABASE_URL", database_url(tmp_path / 'cli.db'))
     monkeypatch.delenv("DESTEK_POLICY", raising=False)
     config.get_settings.cache_clear()
     app = load_commands()

@@ -1,0 +1,37 @@
+"""``destek run``: start every configured channel and job until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from storage.db import engine_for, upgrade
+
+from .cli import app, policy, settings
+from .routing import intake_config
+from .runner import RunContext, build_services, run_services
+
+
+@app.command("run")
+def run(
+    port: int = typer.Option(0, "--port", help="HTTP port for Slack events (DESTEK_HTTP_PORT)"),
+) -> None:
+    """Run the bot: every channel whose settings are present, plus the periodic jobs."""
+    cfg = settings()
+    if port:
+        cfg = cfg.model_copy(update={"http_port": port})
+    logging.basicConfig(level=cfg.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    upgrade(cfg.database_url)
+    ctx = RunContext(cfg, engine_for(cfg.database_url), intake_config(cfg, policy()))
+    services, has_channel = build_services(ctx)
+    if not has_channel:
+        typer.echo("No chat channel is configured (set TELEGRAM_BOT_TOKEN, or SLACK_BOT_TOKEN "
+                   "with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN). To try Destek without a chat "
+                   "platform: destek chat --as CONTACT")
+        raise typer.Exit(0)
+    typer.echo("Destek is running: " + ", ".join(s.name for s in services) + " (Ctrl-C stops)")
+    asyncio.run(run_services(services))
+    typer.echo("Destek stopped.")

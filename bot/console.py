@@ -1,0 +1,124 @@
+"""Console channel: the intake dialog in a terminal, for trying Destek without a chat platform.
+
+Each line is one message; a line that names an existing local file is sent as an attachment;
+``/status N``, ``/list``, ``/new``, ``/cancel``, ``/lang tr|en``, ``/help`` work as on Telegram;
+``/quit`` or end of input leaves (the dialog is saved and continues next time).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import shlex
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+
+from handlers.i18n import register, t
+from handlers.intake import Incoming, IncomingFile, IntakeConfig, handle
+from handlers.types import Reply
+from storage.db import session_scope
+from storage.directory import find_contact
+
+CHANNEL = "console"
+
+register({
+    "console.bye": {
+        "en": "Bye. An unfinished report is kept: run the chat again to continue.",
+        "tr": "Hoşça kalın. Tamamlanmamış bildirim saklanır: devam etmek için sohbeti yeniden "
+              "başlatın.",
+    },
+})
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: the message, then its choices numbered."""
+    lines = [reply.text]
+    for i, choice in enumerate(reply.choices, 1):
+        lines.append(f"  {i}) {choice.label}")
+    return "\n".join(lines)
+
+
+def to_incoming(user_key: str, line: str) -> Incoming:
+    """One typed line as a platform-neutral message."""
+    text = line.strip()
+    path = _as_path(text)  # before commands: /home/... is a file, not a command
+    if path is not None:
+        ctype = mimetypes.guess_type(path.name)[0]
+        data = path.read_bytes()
+        return Incoming(CHANNEL, user_key, user_key, files=(IncomingFile(path.name, data, ctype),))
+    if text.startswith("/") and len(text) > 1:
+        parts = text[1:].split()
+        return Incoming(CHANNEL, user_key, user_key, command=parts[0].lower(),
+                        args=tuple(parts[1:]))
+    return Incoming(CHANNEL, user_key, user_key, text=text)
+
+
+def _as_path(text: str) -> Path | None:
+    if not text or len(text) > 1024:
+        return None
+    try:
+        candidate = shlex.split(text)[0] if text[0] in "'\"" else text
+    except ValueError:
+        return None
+    path = Path(candidate).expanduser()
+    try:
+        return path if path.is_file() else None
+    except OSError:
+        return None
+
+
+def run_console(
+    engine: Engine,
+    cfg: IntakeConfig,
+    contact_ref: str,
+    stdin: TextIO,
+    stdout: TextIO,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """Chat as the contact ``contact_ref`` (name, id or Telegram id); returns the exit status."""
+    with session_scope(engine) as s:
+        contact = find_contact(s, contact_ref)
+        if contact is None:
+            return 2  # the command line says so on stderr
+        user_key = str(contact.id)
+        lang = contact.language or "en"
+
+    def send(msg: Incoming) -> list[Reply]:
+        with session_scope(engine) as s:
+            if msg.command:  # engineers' verbs (handlers.commands) on the console too
+                from handlers.commands import execute_command, routes_to_commands
+
+                actor = find_contact(s, user_key)
+                if routes_to_commands(actor, msg.command):
+                    return execute_command(s, cfg.policy, actor,
+                                           " ".join((msg.command, *msg.args)), now(), cfg.routing)
+            return handle(s, cfg, msg, now())
+
+    replies = send(Incoming(CHANNEL, user_key, user_key, command="start"))
+    for reply in replies:
+        stdout.write(render(reply) + "\n")
+    if any(r.meta.get("refused") and r.meta.get("refused") != "not_customer" for r in replies):
+        stdout.flush()
+        return 0
+    while True:
+        stdout.write("> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line:
+            stdout.write("\n" + t("console.bye", lang) + "\n")
+            stdout.flush()
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in ("/quit", "/exit", "/q"):
+            stdout.write(t("console.bye", lang) + "\n")
+            return 0
+        msg = to_incoming(user_key, text)
+        if msg.command == "lang" and msg.args:
+            lang = msg.args[0] if msg.args[0] in ("en", "tr") else lang
+        for reply in send(msg):
+            stdout.write(render(reply) + "\n")

@@ -1,0 +1,1 @@
+"""Demo knowledge base: known errors as Markdown with YAML front matter (``destek kb import``)."""

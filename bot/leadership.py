@@ -1,0 +1,200 @@
+"""Leadership among replicas: the lease holder alone runs the leader-only services.
+
+Every replica serves Slack HTTP requests and Telegram webhooks (stateless: all state is in the
+database). A few things must run ONCE across replicas: the SLA scheduler (APScheduler's job
+store must not be shared by two schedulers), the dialog sweeper, the outbox delivery worker
+and Telegram polling (two pollers on one token get 409 Conflict). :class:`Leadership` is a
+runner service that takes the ``leader`` lease (:mod:`storage.leases`), renews it every
+``renew`` seconds and starts those services while it holds it; when the holder dies its lease
+runs out after ``ttl`` seconds and another replica takes over at its next renewal tick.
+
+The holder steps down by its OWN clock before the lease can have run out in the database
+(``ttl - renew`` after the last successful renewal), so two leaders never overlap for long
+even when the database is unreachable. Overlap would not duplicate messages anyway: every
+notification is an outbox row with a unique key, claimed under a row lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from storage import leases
+
+log = logging.getLogger("destek.leadership")
+
+DEFAULT_TTL = 15.0
+
+
+def default_holder() -> str:
+    """hostname:pid:random: unique per process, readable in the leases table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def lease_settings() -> tuple[float, float]:
+    """(ttl, renew) from DESTEK_LEASE_SECONDS (default 15) and DESTEK_LEASE_RENEW (ttl / 3)."""
+    ttl = float(os.environ.get("DESTEK_LEASE_SECONDS") or DEFAULT_TTL)
+    renew = float(os.environ.get("DESTEK_LEASE_RENEW") or ttl / 3)
+    if not 0 < renew < ttl:
+        raise ValueError("DESTEK_LEASE_RENEW must be positive and below DESTEK_LEASE_SECONDS")
+    return ttl, renew
+
+
+class Leadership:
+    """Runner service: hold the ``leader`` lease and run ``services`` while holding it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        services: Sequence[Any],
+        *,
+        name: str = leases.LEADER,
+        holder: str | None = None,
+        ttl: float | None = None,
+        renew: float | None = None,
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        env_ttl, env_renew = lease_settings()
+        self.engine = engine
+        self.services = list(services)
+        self.lease_name = name
+        self.holder = holder or default_holder()
+        self.ttl = ttl or env_ttl
+        self.renew = renew or (self.ttl / 3 if ttl else env_renew)
+        self.on_change = on_change
+        self.name = "leadership"
+        self.leading = False
+        self.term = 0
+        self._started: list[Any] = []
+        self._valid_until = 0.0  # monotonic: step down after this without a renewal
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        # First attempt inline so a lone replica is leader as soon as `run` reports started.
+        await self._tick()
+        self._task = asyncio.create_task(self._loop(), name="leadership")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.renew)
+            await self._tick()
+
+    async def _tick(self) -> None:
+        asked = time.monotonic()
+        try:
+            state = await asyncio.to_thread(
+                leases.acquire, self.engine, self.lease_name, self.holder, self.ttl)
+        except Exception:  # noqa: BLE001 - database unreachable: keep going until unsafe
+            log.exception("lease renewal failed")
+            state = None
+            if self.leading and time.monotonic() < self._valid_until:
+                return
+        if state is not None:
+            # The database computed expiry after we asked: stepping down `renew` before
+            # asked + ttl keeps us inside the lease by our own clock.
+            self._valid_until = asked + self.ttl - self.renew
+            if not self.leading:
+                self.term = state.term
+                log.info("%s is the leader (term %d)", self.holder, state.term)
+                await self._lead()
+        elif self.leading:
+            log.warning("%s lost the lease: stepping down", self.holder)
+            await self._step_down()
+
+    async def join(self, svc: Any) -> None:
+        """Add a leader-only service (started at once when this replica leads)."""
+        self.services.append(svc)
+        if self.leading:
+            await self._start_one(svc)
+
+    async def leave(self, svc: Any) -> None:
+        """Remove a service, stopping it when it runs."""
+        if svc in self.services:
+            self.services.remove(svc)
+        if svc in self._started:
+            self._started.remove(svc)
+            await svc.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    async def _lead(self) -> None:
+        self.leading = True
+        for svc in list(self.services):
+            await self._start_one(svc)
+        if self.on_change is not None:
+            self.on_change(True)
+
+    async def _start_one(self, svc: Any) -> None:
+        if svc in self._started:
+            return
+        try:
+                await svc.start()
+        except Exception:  # noqa: BLE001 - a broken service must not block the others
+            log.exception("starting %s failed", svc.name)
+            return
+        self._started.append(svc)
+        log.info("leader started %s", svc.name)
+
+    async def _step_down(self) -> None:
+        self.leading = False
+        while self._started:
+            svc = self._started.pop()
+            try:
+                await svc.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("stopping %s failed", svc.name)
+        if self.on_change is not None:
+            self.on_change(False)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        was_leading = self.leading
+        await self._step_down()
+        if was_leading:
+            try:
+                await asyncio.to_thread(leases.release, self.engine, self.lease_name,
+                                        self.holder)
+            except Exception:  # noqa: BLE001 - it expires anyway
+                log.exception("releasing the lease failed")
+
+
+class LeaderOnly:
+    """A runner service that runs only on the lease holder: keeps the wrapped service's name
+    (and ``send`` for channels); the first one started starts the shared lease loop, the last
+    one stopped releases the lease."""
+
+    def __init__(self, service: Any, leadership: Leadership) -> None:
+        self.service = service
+        self.leadership = leadership
+        self.name = service.name
+
+    async def start(self) -> None:
+        await self.leadership.join(self.service)
+        if not self.leadership.running:
+            await self.leadership.start()
+        if not self.leadership.leading:
+            log.info("%s runs on the leader only: standing by", self.name)
+
+    async def stop(self) -> None:
+        await self.leadership.leave(self.service)
+        if not self.leadership.services and self.leadership.running:
+            await self.leadership.stop()
+
+    def __getattr__(self, attr: str) -> Any:  # send(), worker, ... of the wrapped service
+        return getattr(self.service, attr)

@@ -1,0 +1,321 @@
+"""Rendering of the monthly SLA report: Markdown, CSV, PDF and a PNG chart; the monthly job.
+
+Plotting uses matplotlib's Agg backend (no display). Times are shown in each ticket's local
+time (the customer's calendar timezone).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sla import ClockKind  # noqa: E402
+from sla.attainment import SLAReport, TargetRow, format_business, local  # noqa: E402
+
+log = logging.getLogger("destek.report")
+
+FORMATS = ("md", "csv", "pdf", "png")
+
+DEFINITION = (
+    "A ticket belongs to the month when it was reported (its clocks started, P15) in that "
+    "month of the customer's local time. Each target is counted at the report's instant: met "
+    "= stopped within the target; breached = stopped late or still running past the deadline; "
+    "pending = still running before its deadline. Attainment = met / (met + breached). "
+    "Business time only (P16); waiting for the customer (P17) is excluded. Median and p90 "
+    "(nearest rank) are taken over stopped clocks."
+)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def _title(report: SLAReport) -> str:
+    scope = "all customers" if report.scope == "all" else report.scope
+    return f"SLA report {report.month} — {scope}"
+
+
+def _md_table(headers: list[str], rows: Iterable[list[object]]) -> list[str]:
+    def cell(v: object) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return out
+
+
+def target_label(row: TargetRow) -> str:
+    return "all severities" if row.severity == "ALL" else row.severity
+
+
+def to_markdown(report: SLAReport) -> str:
+    """The report as Markdown: every number a customer needs to check it."""
+    tz_of = {f.id: f.tz for f in report.tickets}
+    lines = [f"# {_title(report)}", "",
+             f"As of {report.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC. {DEFINITION}", ""]
+    lines += [f"## Tickets ({len(report.tickets)})", ""]
+    if report.tickets:
+        lines += _md_table(
+            ["#", "customer", "reported (local)", "severity", "family", "product", "kind",
+             "status", "summary"],
+            [[f.id, f.customer, f"{local(f.reported_at, f.tz)} {f.tz}", f.severity,
+              f.family or "—", f.product or "—", f.kind, f.status, f.summary]
+             for f in report.tickets])
+    else:
+        lines.append("No tickets were reported in this month.")
+    lines += ["", "## Tickets by severity and product family", ""]
+    families = sorted(report.by_family)
+    if families:
+        lines += _md_table(
+            ["severity", *families, "total"],
+            [[sev, *(report.by_severity_family.get((sev, fam), 0) for fam in families), n]
+             for sev, n in report.by_severity.items()]
+            + [["total", *(report.by_family[f] for f in families), len(report.tickets)]])
+    if report.service_requests:
+        lines += ["", f"Service requests (billed separately, no SLA clock, P10): "
+                      f"{report.service_requests}"]
+    lines += ["", "## Service levels", ""]
+    lines += _md_table(
+        ["severity", "target", "met", "breached", "pending", "attainment", "median",
+         "p90"],
+        [[target_label(r), r.kind.value, r.met, r.breached, r.pending, _pct(r.attainment),
+          format_business(r.median_seconds), format_business(r.p90_seconds)]
+         for r in report.targets])
+    lines += ["", f"## Breaches ({len(report.breaches)})", ""]
+    if report.breaches:
+        lines += _md_table(
+            ["#", "customer", "severity", "target", "limit", "deadline (local)", "stopped"],
+            [[c.ticket_id, c.customer, c.severity, c.kind.value, c.target,
+              local(c.deadline, tz_of[c.ticket_id]),
+              local(c.stopped_at, tz_of[c.ticket_id]) if c.stopped_at else "still running"]
+             for c in report.breaches])
+    else:
+        lines.append("No target was breached.")
+    total_wait = sum(report.waiting_by_ticket.values())
+    lines += ["", f"## Waiting time excluded (P17): {format_business(total_wait)}", ""]
+    if report.waiting:
+        lines += _md_table(
+            ["#", "from (local)", "to (local)", "reason", "kind", "business time", "clock time"],
+            [[w.ticket_id, local(w.started_at, tz_of[w.ticket_id]),
+              local(w.ended_at, tz_of[w.ticket_id]) if w.ended_at else "ongoing",
+              w.reason or "—", w.kind, format_business(w.business_seconds),
+              format_business(w.wall_seconds)] for w in report.waiting])
+    else:
+        lines.append("No waiting time.")
+    lines += ["", f"## Written exceptions (P18) ({len(report.exceptions)})", ""]
+    if report.exceptions:
+        lines += _md_table(
+            ["#", "at (local)", "by", "text"],
+            [[e.ticket_id, local(e.at, tz_of[e.ticket_id]), e.actor, e.text]
+             for e in report.exceptions])
+    else:
+        lines.append("None.")
+    if report.usage:
+        lines += ["", "## OpenAI usage (P26)", ""]
+        lines += _md_table(
+            ["customer", "model", "calls", "prompt tokens", "completion tokens", "outcomes"],
+            [[u.customer, u.model, u.calls, u.prompt_tokens, u.completion_tokens,
+              ", ".join(f"{k} {v}" for k, v in sorted(u.outcomes.items()))]
+             for u in report.usage])
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(report: SLAReport) -> str:
+    """One CSV with a ``section`` column: target, clock, waiting, exception, usage rows."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["section", "month", "scope", "customer", "ticket", "severity", "family",
+                "target", "met", "breached", "pending", "attainment_pct", "median_s", "p90_s",
+                "outcome", "deadline_utc", "stopped_utc", "elapsed_s", "from_utc", "to_utc",
+                "business_s", "text", "model", "calls", "prompt_tokens", "completion_tokens"])
+    base = [str(report.month), report.scope]
+
+    def iso(d: datetime | None) -> str:
+        return "" if d is None else d.astimezone(UTC).isoformat()
+
+    for r in report.targets:
+        w.writerow(["target", *base, "", "", r.severity, "", r.kind.value, r.met, r.breached,
+                    r.pending, "" if r.attainment is None else f"{r.attainment:.2f}",
+                    "" if r.median_seconds is None else int(r.median_seconds),
+                    "" if r.p90_seconds is None else int(r.p90_seconds)] + [""] * 12)
+    for c in report.clocks:
+        w.writerow(["clock", *base, c.customer, c.ticket_id, c.severity, c.family or "",
+                    c.kind.value, "", "", "", "", "", "", c.outcome, iso(c.deadline),
+                    iso(c.stopped_at), c.elapsed_seconds] + [""] * 8)
+    for x in report.waiting:
+        w.writerow(["waiting", *base, x.customer, x.ticket_id] + [""] * 15
+                   + [iso(x.started_at), iso(x.ended_at), x.business_seconds, x.reason]
+                   + [""] * 4)
+    for e in report.exceptions:
+        w.writerow(["exception", *base, "", e.ticket_id] + [""] * 15
+                   + [iso(e.at), "", "", e.text] + [""] * 4)
+    for u in report.usage:
+        w.writerow(["usage", *base, u.customer] + [""] * 20
+                   + [u.model, u.calls, u.prompt_tokens, u.completion_tokens])
+    return buf.getvalue()
+
+
+_COLOURS = {ClockKind.RESPONSE: "#1f77b4", ClockKind.WORKAROUND: "#ff7f0e",
+            ClockKind.RESOLUTION: "#2ca02c"}
+
+
+def chart(report: SLAReport) -> Figure:
+    """Attainment per severity (bars per target) and a timeline of the breaches."""
+    fig, (bars, line) = plt.subplots(2, 1, figsize=(9, 7), gridspec_kw={"height_ratios": [3, 2]})
+    fig.suptitle(_title(report))
+    sevs = sorted({r.severity for r in report.targets if r.severity != "ALL"})
+    width = 0.25
+    for i, kind in enumerate(ClockKind):
+        xs, ys, labels = [], [], []
+        for j, sev in enumerate(sevs):
+            att = report.attainment(sev, kind)
+            if att is not None:
+                xs.append(j + (i - 1) * width)
+                ys.append(att)
+                labels.append(f"{att:.0f}%")
+        bar = bars.bar(xs, ys, width, label=kind.value, color=_COLOURS[kind])
+        bars.bar_label(bar, labels=labels, fontsize=8)
+    bars.set_xticks(range(len(sevs)), sevs)
+    bars.set_ylim(0, 110)
+    bars.set_ylabel("attainment %")
+    bars.set_title("Attainment per severity (met / decided)")
+    bars.legend(loc="lower right", fontsize=8)
+    start, end = report.month.bounds("UTC")
+    breaches = report.breaches
+    levels = sorted({r.severity for r in report.targets if r.severity != "ALL"}
+                    | {c.severity for c in breaches})
+    ypos = {sev: i for i, sev in enumerate(levels)}
+    if breaches:
+        for kind in ClockKind:
+            pts = [c for c in breaches if c.kind == kind and c.deadline is not None]
+            if not pts:
+                continue
+            line.scatter([c.deadline for c in pts], [ypos[c.severity] for c in pts],
+                         label=kind.value, color=_COLOURS[kind], marker="x", s=60)
+            for c in pts:
+                assert c.deadline is not None
+                line.annotate(f"#{c.ticket_id}", (mdates.date2num(c.deadline),
+                                                   ypos[c.severity]),
+                              fontsize=7, xytext=(3, 3), textcoords="offset points")
+        line.legend(fontsize=8, loc="upper left")
+    else:
+        line.text(0.5, 0.5, "No breaches", ha="center", va="center", transform=line.transAxes)
+    line.set_yticks(range(len(levels)), levels)
+    line.set_ylim(-0.6, max(len(levels), 1) - 0.4)
+    last = max([c.deadline for c in breaches if c.deadline] + [end])
+    line.set_xlim(start, last)  # type: ignore[arg-type]
+    line.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    line.set_title("Breaches over time (deadline instants, UTC)")
+    fig.tight_layout()
+    return fig
+
+
+def render_png(report: SLAReport, path: Path) -> Path:
+    fig = chart(report)
+    try:
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def render_pdf(report: SLAReport, path: Path) -> Path:
+    """The Markdown text on A4 pages (monospace, DejaVu has Turkish letters) and the chart."""
+    text_lines = []
+    for line in to_markdown(report).splitlines():
+        while len(line) > 110:
+            text_lines.append(line[:110])
+            line = "    " + line[110:]
+        text_lines.append(line)
+    per_page = 70
+    with PdfPages(path) as pdf:
+        for i in range(0, max(len(text_lines), 1), per_page):
+            fig = plt.figure(figsize=(8.27, 11.69))
+            fig.text(0.04, 0.97, "\n".join(text_lines[i:i + per_page]), family="DejaVu Sans Mono",
+                     fontsize=6.5, va="top")
+            pdf.savefig(fig)
+            plt.close(fig)
+        fig = chart(report)
+        pdf.savefig(fig)
+        plt.close(fig)
+        info = pdf.infodict()
+        info["Title"] = _title(report)
+        info["Creator"] = "Destek"
+    return path
+
+
+def render(report: SLAReport, fmt: str, out: Path | None) -> str | Path:
+    """Render in ``fmt``: md/csv return text (also written to ``out`` when given); pdf/png
+    need ``out`` and return it."""
+    if fmt == "md":
+        text = to_markdown(report)
+    elif fmt == "csv":
+        text = to_csv(report)
+    elif fmt in ("pdf", "png"):
+        if out is None:
+            raise ValueError(f"--format {fmt} needs --out FILE")
+        return render_pdf(report, out) if fmt == "pdf" else render_png(report, out)
+    else:
+        raise ValueError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    return text
+
+
+# -- the monthly job ------------------------------------------------------------------------
+
+
+def monthly_report_job(database_url: str, now: datetime | None = None,
+                       out_dir: str | None = None) -> list[Path]:
+    """Scheduler job (run on the 1st of each month, e.g. 08:00 in DESTEK_ENGINEERS_TZ): write
+    last month's report for every customer with tickets and for all customers (md, pdf, png)
+    under ``<DESTEK_DATA_DIR>/reports`` and queue a message (outbox key
+    ``report:<month>:<scope>:<channel>:<target>``, so a rerun posts nothing twice) to the
+    engineers' Slack channel / Telegram chat with the summary and the chart's path in the
+    payload (``{"file": path}``). Takes plain values so APScheduler can pickle it."""
+    from handlers.reports import monthly_report, summary_lines
+    from sla.attainment import Month
+    from storage import outbox
+    from storage.db import engine_for, session_scope
+    from storage.reports import customers_with_tickets
+
+    from .cli import policy as load_policy
+    from .config import get_settings
+
+    cfg = get_settings()
+    now = now or datetime.now(UTC)
+    month = Month.containing(now, cfg.engineers_tz).previous()
+    folder = Path(out_dir) if out_dir else cfg.data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    pol = load_policy()
+    dests = [(ch, target) for ch, target in (("slack", cfg.engineers_slack_channel),
+                                             ("telegram", cfg.engineers_telegram_chat)) if target]
+    written: list[Path] = []
+    with session_scope(engine_for(database_url)) as s:
+        scopes: list[str | None] = [*customers_with_tickets(s, month), None]
+        for code in scopes:
+            report = monthly_report(s, pol, month, code, now)
+            stem = folder / f"sla-{month}-{code or 'all'}"
+            Path(f"{stem}.md").write_text(to_markdown(report), encoding="utf-8")
+            render_pdf(report, Path(f"{stem}.pdf"))
+            png = render_png(report, Path(f"{stem}.png"))
+            written += [Path(f"{stem}.md"), Path(f"{stem}.pdf"), png]
+            text = "\n".join([_title(report), *summary_lines(report, "en"),
+                              f"PDF: {stem}.pdf"])
+            for channel, target in dests:
+                outbox.enqueue(s, f"report:{month}:{code or 'all'}:{channel}:{target}", channel,
+                               target, text, payload={"file": str(png), "pdf": f"{stem}.pdf"})
+    log.info("monthly SLA reports for %s: %d files", month, len(written))
+    return written

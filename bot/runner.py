@@ -1,0 +1,208 @@
+"""``destek run``: every configured channel and periodic job as async services.
+
+A service has ``name``, ``async start()`` and ``async stop()``; a channel service also has
+``async send(target, reply)``. To add one (Slack, the scheduler, the outbox worker), append a
+factory ``(RunContext) -> Service | None`` to :data:`SERVICE_FACTORIES`: it returns None when
+its settings are absent. Services start in order and stop in reverse on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.engine import Engine
+
+from handlers.intake import IntakeConfig, sweep_dialogs
+from handlers.types import Reply
+from storage.db import session_scope
+
+from .config import Settings
+
+log = logging.getLogger("destek.runner")
+
+
+class Service(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Channel(Protocol):
+    name: str
+
+    async def send(self, target: str, reply: Reply) -> None: ...
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    engine: Engine
+    intake: IntakeConfig
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+
+class PeriodicTask:
+    """Runs ``job()`` every ``interval`` seconds until stopped (errors are logged, not fatal)."""
+
+    def __init__(self, name: str, interval: float, job: Callable[[], object]) -> None:
+        self.name = name
+        self.interval = interval
+        self.job = job
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                result = self.job()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # noqa: BLE001 - one failed round must not stop the job
+                log.exception("%s failed", self.name)
+            await asyncio.sleep(self.interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+async def sweep_once(ctx: RunContext) -> int:
+    """Remind/expire abandoned dialogs and tell their users; returns how many were told."""
+    def work() -> list[tuple[str, str, Reply]]:
+        with session_scope(ctx.engine) as s:
+            return sweep_dialogs(s, ctx.now(), ctx.intake)
+
+    told = 0
+    for channel_name, target, reply in await asyncio.to_thread(work):
+        channel = ctx.channels.get(channel_name)
+        if channel is None:
+            continue  # console users read it when they come back
+        try:
+            await channel.send(target, reply)
+            told += 1
+        except Exception:  # noqa: BLE001
+            log.exception("could not remind %s:%s", channel_name, target)
+    return told
+
+
+def _telegram(ctx: RunContext) -> Service | None:
+    if not ctx.settings.telegram_bot_token:
+        return None
+    from .telegram_channel import TelegramChannel
+
+    return TelegramChannel(ctx.settings, ctx.engine, ctx.intake, now=ctx.now)
+
+
+def _slack(ctx: RunContext) -> Service | None:
+    from .slack_app import slack_service
+
+    return slack_service(ctx)
+
+
+def _sweeper(ctx: RunContext) -> Service | None:
+    return PeriodicTask("dialog-sweeper", 60.0, lambda: sweep_once(ctx))
+
+
+def _sla_scheduler(ctx: RunContext) -> Service | None:
+    # SLA reminders/breach alerts (APScheduler) and the outbox delivery worker.
+    from .scheduler import SchedulerService
+
+    return SchedulerService(ctx.settings, engine=ctx.engine, now=ctx.now)
+
+
+def _dashboard(ctx: RunContext) -> Service | None:
+    # The manager's read-only dashboard on DESTEK_DASHBOARD_PORT (0 = off).
+    if ctx.settings.dashboard_port <= 0:
+        return None
+    from sla import load_policy
+
+    from .dashboard import DashboardService, create_app
+
+    web = create_app(policy=load_policy(ctx.settings.policy_path), engine=ctx.engine,
+                     secret=ctx.settings.dashboard_secret, now=ctx.now,
+                     refresh_seconds=ctx.settings.dashboard_refresh)
+    return DashboardService(web, ctx.settings.http_host, ctx.settings.dashboard_port)
+
+
+# Channel factories first (they fill ``ctx.channels``), then jobs that use them.
+SERVICE_FACTORIES: list[Callable[[RunContext], Service | None]] = [_telegram, _slack]
+JOB_FACTORIES: list[Callable[[RunContext], Service | None]] = [_sweeper, _sla_scheduler,
+                                                                _dashboard]
+
+
+def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
+    """The services to run, and whether any channel is among them."""
+    services: list[Service] = []
+    for factory in SERVICE_FACTORIES:
+        svc = factory(ctx)
+        if svc is not None:
+            services.append(svc)
+            if isinstance(svc, Channel):
+                ctx.channels[svc.name] = svc
+    has_channel = bool(services)
+    for factory in JOB_FACTORIES:
+        svc = factory(ctx)
+        if svc is not None:
+            services.append(svc)
+    # Replicas: the leader-only services run on whichever replica holds the database lease.
+    if any(_leader_only(ctx, svc) for svc in services):
+        from .leadership import LeaderOnly, Leadership
+
+        lease = Leadership(ctx.engine, [])
+        services = [LeaderOnly(svc, lease) if _leader_only(ctx, svc) else svc
+                    for svc in services]
+    return services, has_channel
+
+
+def _leader_only(ctx: RunContext, svc: Service) -> bool:
+    """Once across replicas: the SLA scheduler with the outbox worker, the dialog sweeper and
+    Telegram polling (a second poller gets 409 Conflict); webhooks and Slack HTTP run on all."""
+    if svc.name in ("sla-scheduler", "dialog-sweeper"):
+        return True
+    return svc.name == "telegram" and not ctx.settings.telegram_webhook_url
+
+
+async def run_services(services: list[Service], stop: asyncio.Event | None = None) -> None:
+    """Start every service, wait for SIGINT/SIGTERM (or ``stop``), stop them in reverse."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread / platform
+            pass
+    started: list[Service] = []
+    try:
+        for svc in services:
+            await svc.start()
+            started.append(svc)
+            log.info("started %s", svc.name)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for svc in reversed(started):
+            try:
+                await svc.stop()
+            except Exception:  # noqa: BLE001 - stop the others anyway
+                log.exception("stopping %s failed", svc.name)
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,657 @@
+"""The Slack app (slack-bolt): customers' intake and the engineers' ``/destek VERB`` commands.
+
+HTTP mode: a Bolt :class:`AsyncApp` behind a small Starlette app (``POST /slack/events`` for
+events, slash commands and interactivity; ``GET /healthz``), served by uvicorn. Socket Mode when
+``SLACK_APP_TOKEN`` is set. Bolt verifies every request's signature (bad or stale: 401).
+
+Every listener acknowledges at once and does the database and Web API work afterwards (lazy
+listeners). Slack's retries of an event (same ``event_id``) are recorded once in
+``ProcessedDelivery`` (``slack:{event_id}``) and change nothing the second time. Web API calls
+go through an ``AsyncWebClient`` with Slack's rate-limit (429 ``Retry-After``), connection and
+server-error retry handlers.
+
+Translation only: the intake is :mod:`handlers.intake` (same dialog as Telegram and the
+console), commands are :func:`handlers.commands.execute_command`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from handlers import intake
+from handlers.commands import STAFF_ROLES, customer_replied, execute_command
+from handlers.dialog import FIELDS, FieldContext, FieldKind, Invalid, propose_severity
+from handlers.i18n import t
+from handlers.identity import Identity, Refusal, identify, lookup_contact
+from handlers.types import Reply, Routing
+from sla import Policy, load_policy
+from storage import tickets
+from storage.db import engine_for, session_scope
+from storage.models import Contact, ProcessedDelivery, Ticket
+
+from . import slack_blocks as blocks
+from .config import Settings
+from .routing import intake_config
+
+log = logging.getLogger("destek.slack")
+T = TypeVar("T")
+
+CONDITIONAL = {"attachments_missing_reason", "severity_reason", "remote_access_how",
+               "service_category", "severity"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: base URL from SLACK_API_URL, Slack's retries built in."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=15,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass
+class Posted:
+    ticket_id: int
+    channel: str
+    ts: str
+
+
+class SlackBot:
+    """The Bolt app with Destek's listeners, plus its ASGI app and Socket Mode runner."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        routing: Routing | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or engine_for(settings.database_url)
+        self.policy = policy or load_policy(settings.policy_path)
+        self.clock = clock
+        cfg = intake_config(settings, self.policy)
+        if routing is not None:
+            from dataclasses import replace
+
+            cfg = replace(cfg, routing=routing)
+        self.cfg = cfg
+        self.routing = cfg.routing
+        self.client = make_client(settings)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=not settings.slack_app_token,
+            # The ack listeners are short; running them inline answers Slack at once (no
+            # polling for the ack), and the lazy listeners still run after the response.
+            process_before_response=True,
+        )
+        self._http: Any = None  # aiohttp session shared by response_url posts
+        self.command_name = settings.slack_command
+        self._executor = (ThreadPoolExecutor(1, thread_name_prefix="destek-slack-db")
+                          if self.engine.dialect.name == "sqlite" else None)
+        self._register()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(session, *args)`` in one transaction, in a worker thread.
+
+        On SQLite every transaction of this app runs on one thread: SQLite has one writer
+        anyway, and a read transaction upgraded to a write while another thread commits fails
+        at once with "database is locked" (WAL snapshot), which the busy timeout cannot help.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._tx, fn, *args))
+
+    def _tx(self, fn: Callable[..., T], *args: Any) -> T:
+        for attempt in range(5):
+            try:
+                with session_scope(self.engine) as session:
+                    return fn(session, *args)
+            except OperationalError as exc:  # another process holds SQLite's write lock
+                if "locked" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def asgi(self) -> Starlette:
+        """Starlette app: ``POST /slack/events`` (Bolt) and ``GET /healthz``."""
+        handler = AsyncSlackRequestHandler(self.app)
+
+        async def events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        async def health(request: Request) -> Response:
+            try:
+                await self.db(lambda s: s.exec(sql_text("SELECT 1")).one())  # type: ignore[call-overload]
+            except Exception as exc:  # noqa: BLE001 - health reports, never raises
+                return JSONResponse({"ok": False, "database": str(exc)[:200]}, status_code=503)
+            return JSONResponse({"ok": True})
+
+        return Starlette(routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ])
+
+    async def serve_http(self, host: str, port: int) -> None:
+        """Serve the ASGI app with uvicorn until cancelled."""
+        import uvicorn
+
+        server = uvicorn.Server(uvicorn.Config(self.asgi(), host=host, port=port,
+                                               log_level="warning", lifespan="off"))
+        await server.serve()
+
+    async def serve_socket_mode(self) -> None:
+        """Socket Mode (SLACK_APP_TOKEN): no public URL needed."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+        await handler.start_async()
+
+    async def run(self, host: str | None = None, port: int | None = None) -> None:
+        """The runner's Slack service: Socket Mode when an app token is set, else HTTP."""
+        if self.settings.slack_app_token:
+            await self.serve_socket_mode()
+        else:
+            await self.serve_http(host or self.settings.http_host,
+                                  port or self.settings.http_port)
+
+    # -- listeners -------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.command(self.command_name)(ack=_ack, lazy=[self._on_command])
+        app.event("message")(ack=_ack, lazy=[self._on_message])
+        app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
+        app.action(re.compile(f"^{blocks.CHOICE_ACTION}\\d+$"))(ack=_ack,
+                                                                 lazy=[self._on_choice])
+        app.action("ticket_ack")(ack=_ack, lazy=[self._on_card_ack])
+        app.action(blocks.FORM_ACTION)(ack=_ack, lazy=[self._on_form_button])
+        app.action(re.compile(f"^{blocks.COMMAND_ACTION}\\d+$"))(ack=_ack,
+                                                                  lazy=[self._on_command_button])
+        app.action(re.compile("^ticket_(pending|resolve)$"))(ack=_ack, lazy=[self._on_card_modal])
+        app.view(blocks.VERB_CALLBACK)(ack=self._ack_verb_view, lazy=[self._on_verb_view])
+        app.view(blocks.INTAKE_CALLBACK)(ack=self._ack_intake_view, lazy=[self._on_intake_view])
+
+    # slash command ---------------------------------------------------------------------------
+
+    async def _on_command(self, body: dict[str, Any], respond: Any) -> None:
+        user = body.get("user_id", "")
+        text = (body.get("text") or "").strip()
+        verb = text.split()[0].lower() if text else "help"
+        if verb == "new":
+            await self._open_intake_modal(body, respond)
+            return
+        replies, card = await self.db(self._run_command, user, text or "help")
+        for reply in replies:
+            await self._respond(body, respond, reply, card)
+
+    def _run_command(self, session: Session, user: str, text: str) -> tuple[list[Reply], bool]:
+        actor = lookup_contact(session, "slack", user)
+        replies = execute_command(session, self.policy, actor, text, self.clock(), self.routing)
+        staff = actor is not None and actor.role in STAFF_ROLES
+        return replies, staff and text.split()[0].lower() == "status"
+
+    async def _respond(self, body: Mapping[str, Any], respond: Any, reply: Reply,
+                       card: bool = False) -> None:
+        """Answer a slash command: ephemeral through response_url, else chat.postEphemeral."""
+        ticket = reply.meta.get("ticket")
+        rendered = (blocks.card_blocks(reply.text, int(ticket)) if card and ticket
+                    else blocks.reply_blocks(reply, command=True))
+        if body.get("response_url"):
+            await self._webhook(str(body["response_url"]), text=reply.text, blocks=rendered,
+                                response_type="ephemeral")
+        else:
+            await self._call(self.client.chat_postEphemeral, channel=body.get("channel_id"),
+                             user=body.get("user_id"), text=reply.text, blocks=rendered)
+
+    # events ----------------------------------------------------------------------------------
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
+            return
+        user = event.get("user")
+        if not user:
+            return
+        key = f"slack:{body.get('event_id') or event.get('client_msg_id') or event.get('ts')}"
+        if await self.db(_seen, key):
+            log.info("slack retry of %s ignored", key)
+            return
+        files = await self._download(event.get("files") or [])
+        await self._handle_dm(key, user, event, files)
+
+    async def _handle_dm(self, key: str, user: str, event: Mapping[str, Any],
+                         files: Sequence[intake.IncomingFile]) -> None:
+        channel = str(event.get("channel"))
+        text = event.get("text") or ""
+        thread = event.get("thread_ts")
+        result = await self.db(self._dm_sync, key, user, channel, text, thread, files)
+        if result is None:
+            return
+        replies, reply_thread, command, started = result
+        await self._post_replies(channel, replies, reply_thread,
+                                 opener=None if command else user, command=command)
+        if started:  # the same report as one form: a modal needs a button's trigger_id
+            lang = await self.db(lambda s: _language(lookup_contact(s, "slack", user)))
+            await self._call(self.client.chat_postMessage, channel=channel,
+                             text=t("slack.form.offer", lang),
+                             blocks=blocks.form_offer(lang))
+
+    def _dm_sync(self, session: Session, key: str, user: str, channel: str, text: str,
+                 thread: str | None, files: Sequence[intake.IncomingFile],
+                 ) -> tuple[list[Reply], str | None, bool, bool] | None:
+        if not _claim(session, key):
+            return None
+        now = self.clock()
+        contact = lookup_contact(session, "slack", user)
+        if thread:
+            ticket = session.exec(select(Ticket).where(
+                Ticket.channel == "slack", Ticket.channel_chat == channel,
+                Ticket.channel_thread == thread)).first()
+            if ticket is not None:
+                if contact is not None and contact.customer_id == ticket.customer_id:
+                    customer_replied(session, ticket.id or 0, now=now, text=text, actor=contact,
+                                     policy=self.policy, routing=self.routing)
+                    self._store_files(session, ticket, contact, files, now)
+                return [], None, False, False
+        if contact is not None and contact.role in STAFF_ROLES:
+            replies = execute_command(session, self.policy, contact, text or "help", now,
+                                      self.routing)
+            return replies, thread, True, False
+        msg = intake.Incoming(channel="slack", user_key=user, chat=channel, text=text,
+                              files=tuple(files))
+        before = intake.get_dialog(session, "slack", user)
+        replies = intake.handle(session, self.cfg, msg, now)
+        started = before is None and intake.get_dialog(session, "slack", user) is not None
+        return replies, None, False, started
+
+    def _store_files(self, session: Session, ticket: Ticket, contact: Contact,
+                     files: Sequence[intake.IncomingFile], now: datetime) -> None:
+        stored = 0
+        for f in files:
+            try:
+                intake.store_attachment(session, self.cfg, f, ticket_id=ticket.id)
+                stored += 1
+            except Invalid as exc:
+                log.info("file refused on ticket #%s: %s", ticket.id, exc.message("en"))
+        if stored:
+            tickets.add_event(session, ticket, "attachments", f"{stored} file(s)", actor=contact,
+                              at=now, data={"count": stored})
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        key = f"slack:{body.get('event_id') or event.get('ts')}"
+        if await self.db(_seen, key):
+            return
+        text = re.sub(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*", "", event.get("text") or "")
+        channel = str(event.get("channel"))
+        replies = await self.db(self._mention_sync, key, event.get("user", ""), text)
+        if replies:
+            await self._post_replies(channel, replies, event.get("thread_ts") or event.get("ts"),
+                                     command=True)
+
+    def _mention_sync(self, session: Session, key: str, user: str, text: str) -> list[Reply]:
+        if not _claim(session, key):
+            return []
+        actor = lookup_contact(session, "slack", user)
+        return execute_command(session, self.policy, actor, text or "help", self.clock(),
+                               self.routing)
+
+    # buttons ---------------------------------------------------------------------------------
+
+    async def _on_choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        step, value = blocks.parse_choice(action.get("value") or "")
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or await self._dm_channel(user)
+        msg = intake.Incoming(channel="slack", user_key=user, chat=channel, text=value,
+                              button_step=step)
+        replies = await self.db(lambda s: intake.handle(s, self.cfg, msg, self.clock()))
+        await self._post_replies(channel, replies, None, opener=user)
+
+    async def _on_card_ack(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await self._button_command(body, f"ack {action.get('value', '')}")
+
+    async def _on_command_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await self._button_command(body, action.get("value") or "help")
+
+    async def _button_command(self, body: dict[str, Any], command: str) -> None:
+        user = body["user"]["id"]
+        replies, _ = await self.db(self._run_command, user, command)
+        channel = (body.get("channel") or {}).get("id")
+        thread = (body.get("message") or {}).get("ts")
+        if channel:
+            await self._post_replies(channel, replies, thread, command=True)
+
+    async def _on_card_modal(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        verb = action["action_id"].removeprefix("ticket_")
+        n = int(action.get("value") or 0)
+        user = body["user"]["id"]
+        lang = await self.db(lambda s: _language(lookup_contact(s, "slack", user)))
+        meta = {"channel": (body.get("channel") or {}).get("id"),
+                "thread": (body.get("message") or {}).get("ts")}
+        await self._call(self.client.views_open, trigger_id=body.get("trigger_id"),
+                         view=blocks.verb_modal(verb, n, lang, meta))
+
+    async def _ack_verb_view(self, ack: Any, view: dict[str, Any], body: dict[str, Any]) -> None:
+        values = blocks.view_values(view["state"]["values"])
+        if not (values.get("text") or "").strip():
+            lang = await self.db(lambda s: _language(lookup_contact(s, "slack",
+                                                                    body["user"]["id"])))
+            await ack(response_action="errors", errors={"text": t("slack.verb.required", lang)})
+            return
+        await ack()
+
+    async def _on_verb_view(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = blocks.view_values(view["state"]["values"])
+        text = " ".join((values.get("text") or "").split())
+        if not text:
+            return
+        command = f"{meta['verb']} {meta['n']} {text}"
+        if meta["verb"] == "resolve" and (values.get("fix_version") or "").strip():
+            command += f" --fix-version {values['fix_version'].strip().split()[0]}"
+        user = body["user"]["id"]
+        replies, _ = await self.db(self._run_command, user, command)
+        channel = meta.get("channel") or await self._dm_channel(user)
+        await self._post_replies(channel, replies, meta.get("thread"), command=True)
+
+    # the intake modal --------------------------------------------------------------------------
+
+    async def _on_form_button(self, body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        result = await self.db(self._intake_view_for, user)
+        if isinstance(result, str):
+            channel = (body.get("channel") or {}).get("id") or await self._dm_channel(user)
+            await self._post_replies(channel, [Reply(result)], None)
+            return
+        await self._call(self.client.views_open, trigger_id=body.get("trigger_id"), view=result)
+
+    async def _open_intake_modal(self, body: Mapping[str, Any], respond: Any) -> None:
+        user, trigger_id = str(body.get("user_id", "")), str(body.get("trigger_id", ""))
+        result = await self.db(self._intake_view_for, user)
+        if isinstance(result, str):
+            await self._respond(body, respond, Reply(result))
+            return
+        await self._call(self.client.views_open, trigger_id=trigger_id, view=result)
+
+    def _intake_view_for(self, session: Session, user: str) -> dict[str, Any] | str:
+        who = identify(session, "slack", user, self.clock())
+        if isinstance(who, Refusal):
+            return who.text
+        ctx = FieldContext(session, who, self.policy, {}, who.language, self.clock())
+        fields = [(f, f.choices_for(ctx) if f.kind != FieldKind.ATTACHMENTS else [],
+                   f.key in CONDITIONAL) for f in FIELDS if f.report]
+        return blocks.intake_modal(fields, who.language, {"user": user})
+
+    def _validate_modal(self, session: Session, user: str, values: Mapping[str, Any],
+                        ) -> tuple[Identity | Refusal, dict[str, Any], dict[str, str]]:
+        who = identify(session, "slack", user, self.clock())
+        if isinstance(who, Refusal):
+            return who, {}, {}
+        # Files from the modal's file input, plus any shared in the DM dialog in progress.
+        dialog = intake.get_dialog(session, "slack", user)
+        n_files = len(values.get(blocks.ATTACHMENTS_BLOCK) or []) + (
+            _dialog_files(session, dialog.id) if dialog is not None else 0)
+        raw = {k: v for k, v in values.items() if isinstance(v, str)}
+        raw["attachments"] = "done" if n_files else "none"
+        answers, errors = intake.validate_answers(session, self.cfg, who, raw, self.clock(),
+                                                  attachments=n_files)
+        if "severity" in errors and not (raw.get("severity") or "").strip():
+            raw["severity"] = propose_severity(answers)  # empty: the severity the answers imply
+            answers, errors = intake.validate_answers(session, self.cfg, who, raw,
+                                                      self.clock(), attachments=n_files)
+        if "attachments_missing_reason" in errors and n_files:
+            errors.pop("attachments_missing_reason")
+        return who, answers, errors
+
+    async def _ack_intake_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any],
+                               ) -> None:
+        values = blocks.view_values(view["state"]["values"])
+        who, _, errors = await self.db(self._validate_modal, body["user"]["id"], values)
+        if isinstance(who, Refusal):
+            await ack(response_action="errors", errors={"summary": who.text[:150]})
+        elif errors:
+            await ack(response_action="errors", errors={
+                (blocks.ATTACHMENTS_BLOCK if k == "attachments" else k): v
+                for k, v in errors.items()})
+        else:
+            await ack()
+
+    async def _on_intake_view(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        values = blocks.view_values(view["state"]["values"])
+        files = await self._download([{"id": fid} for fid in
+                                      values.get(blocks.ATTACHMENTS_BLOCK) or []])
+        channel = await self._dm_channel(user)
+        replies = await self.db(self._open_from_modal, user, values, channel, files)
+        await self._post_replies(channel, replies, None, opener=user)
+
+    def _open_from_modal(self, session: Session, user: str, values: Mapping[str, Any],
+                         channel: str, files: Sequence[intake.IncomingFile]) -> list[Reply]:
+        who, answers, errors = self._validate_modal(session, user, values)
+        if isinstance(who, Refusal):
+            return [Reply(who.text)]
+        if errors:  # changed since the ack (e.g. a version removed): tell, open nothing
+            return [Reply("\n".join(errors.values()))]
+        now = self.clock()
+        dialog = intake.get_dialog(session, "slack", user)
+        opened = intake.open_from_answers(session, self.cfg, who, answers, now, channel="slack",
+                                          user_key=user, chat=channel, lang=who.language,
+                                          dialog_id=dialog.id if dialog else None)
+        if dialog is not None:  # the form replaced the DM conversation in progress
+            session.delete(dialog)
+        self._store_files(session, opened.ticket, who.contact, files, now)
+        return opened.replies
+
+    # Web API -----------------------------------------------------------------------------------
+
+    async def _post_replies(self, channel: str, replies: Sequence[Reply],
+                            thread: str | None, opener: str | None = None,
+                            command: bool = False) -> None:
+        """Post replies in order; the confirmation of a ticket ``opener`` just opened becomes
+        the thread of all its later updates (P21)."""
+        for reply in replies:
+            resp = await self._call(self.client.chat_postMessage, channel=channel,
+                                    text=reply.text, blocks=blocks.reply_blocks(reply, command),
+                                    thread_ts=thread)
+            ticket = reply.meta.get("ticket")
+            if resp is not None and ticket and opener and thread is None:
+                await self.db(_set_thread, int(ticket), channel, str(resp.get("ts")), opener)
+
+    async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """A Web API call; an error is logged with Slack's error code, never lost silently."""
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            log.error("slack %s failed: %s", getattr(method, "__name__", method),
+                      exc.response.get("error") if exc.response is not None else exc)
+        except (TimeoutError, httpx.HTTPError, OSError) as exc:
+            log.error("slack %s failed: %s", getattr(method, "__name__", method), exc)
+        return None
+
+    async def _webhook(self, url: str, **payload: Any) -> None:
+        """Post to a response_url over one kept-alive session (not one connection per post)."""
+        import aiohttp
+        from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        client = AsyncWebhookClient(url=url, session=self._http, timeout=15)
+        try:
+            resp = await client.send(**{k: v for k, v in payload.items() if v is not None})
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.error("slack response_url post failed: %s", exc)
+            return
+        if resp.status_code != 200:
+            log.error("slack response_url post failed: %s %s", resp.status_code, resp.body)
+
+    async def close(self) -> None:
+        if self._http is not None and not self._http.closed:
+            await self._http.close()
+        session = getattr(self.client, "session", None)
+        if session is not None:
+            await session.close()
+
+    async def _dm_channel(self, user: str) -> str:
+        resp = await self._call(self.client.conversations_open, users=user)
+        return str(resp["channel"]["id"]) if resp is not None else user
+
+    async def _download(self, files: Sequence[Mapping[str, Any]]) -> list[intake.IncomingFile]:
+        """Fetch shared files (files.info, then url_private_download with the bot token)."""
+        out: list[intake.IncomingFile] = []
+        if not files:
+            return out
+        async with httpx.AsyncClient(timeout=30) as http:
+            for f in files[:10]:
+                info = await self._call(self.client.files_info, file=f.get("id"))
+                meta = (info or {}).get("file") or f
+                url = meta.get("url_private_download") or meta.get("url_private")
+                if not url:
+                    continue
+                try:
+                    r = await http.get(url, headers={
+                        "Authorization": f"Bearer {self.settings.slack_bot_token}"})
+                    r.raise_for_status()
+                except httpx.HTTPError as exc:
+                    log.error("slack file %s download failed: %s", meta.get("id"), exc)
+                    continue
+                out.append(intake.IncomingFile(meta.get("name") or "file", r.content,
+                                               meta.get("mimetype")))
+        return out
+
+
+async def _ack(ack: Any) -> None:
+    await ack()
+
+
+def _dialog_files(session: Session, dialog_id: int | None) -> int:
+    from sqlmodel import col
+
+    from storage.models import Attachment
+
+    return len(session.exec(select(Attachment.id).where(
+        Attachment.dialog_id == dialog_id, col(Attachment.ticket_id).is_(None))).all())
+
+
+def _seen(session: Session, key: str) -> bool:
+    return session.get(ProcessedDelivery, key) is not None
+
+
+def _claim(session: Session, key: str) -> bool:
+    """Record an inbound delivery once; False when it was already processed (a retry)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedDelivery(key=key))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _set_thread(session: Session, ticket_id: int, channel: str, ts: str, opener: str) -> None:
+    ticket = session.get(Ticket, ticket_id)
+    if (ticket is not None and ticket.channel == "slack" and ticket.channel_user == opener
+            and not ticket.channel_thread):
+        ticket.channel_chat = channel
+        ticket.channel_thread = ts
+        session.add(ticket)
+
+
+def _language(contact: Contact | None) -> str:
+    return (contact.language if contact else None) or "en"
+
+
+class SlackService:
+    """The runner's Slack channel: HTTP (uvicorn) or Socket Mode, plus ``send``."""
+
+    name = "slack"
+
+    def __init__(self, bot: SlackBot, host: str, port: int) -> None:
+        self.bot = bot
+        self.host = host
+        self.port = port
+        self._server: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._socket: Any = None
+
+    async def start(self) -> None:
+        settings = self.bot.settings
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bot.app, settings.slack_app_token)
+            await self._socket.connect_async()
+            log.info("slack: socket mode connected")
+            return
+        import uvicorn
+
+        self._server = uvicorn.Server(uvicorn.Config(
+            self.bot.asgi(), host=self.host, port=self.port, log_level="warning",
+            lifespan="off"))
+        self._task = asyncio.create_task(self._server.serve(), name="slack-http")
+        log.info("slack: events on http://%s:%s/slack/events", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            await asyncio.wait([self._task], timeout=5)
+        await self.bot.close()
+
+    async def send(self, target: str, reply: Reply) -> None:
+        await self.bot.client.chat_postMessage(channel=target, text=reply.text,
+                                               blocks=blocks.reply_blocks(reply))
+
+
+def slack_service(ctx: Any) -> SlackService | None:
+    """The runner's factory (``bot.runner.RunContext``): None when Slack is not configured."""
+    settings: Settings = ctx.settings
+    if not settings.slack_bot_token or not (settings.slack_signing_secret
+                                            or settings.slack_app_token):
+        return None
+    bot = SlackBot(settings, engine=ctx.engine, policy=ctx.intake.policy, clock=ctx.now,
+                   routing=ctx.intake.routing)
+    return SlackService(bot, settings.http_host, settings.http_port)

@@ -1,0 +1,520 @@
+"""The intake dialog, defined once as data: every channel (console, Telegram, Slack) drives it.
+
+A dialog is the ordered tuple :data:`FIELDS`. Each :class:`FieldDef` has a key (the answer's
+name, mostly a Ticket column), a prompt in English and Turkish (i18n key ``ask.<key>``), a kind
+(text / choice / yesno / attachments), its choices, a validator that turns raw text into the
+stored value or raises :class:`Invalid`, a condition (``applies``) and the fields whose answers
+it invalidates when it changes (``depends_on``). A Slack modal can be built from the same list:
+``field.prompt(lang)``, ``field.choices_for(ctx)``, ``field.validate(raw, ctx)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, select
+
+from sla import Policy
+from storage import directory
+from storage.models import Product, ProductVersion
+
+from .i18n import register, t
+from .identity import Identity
+from .types import Choice
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+    YESNO = "yesno"
+    ATTACHMENTS = "attachments"
+
+
+class Invalid(ValueError):
+    """An answer that does not pass validation; ``key``/``kw`` form the helpful message."""
+
+    def __init__(self, key: str, **kw: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.kw = kw
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.kw)
+
+
+@dataclass
+class FieldContext:
+    """What a validator or a choice list may look at."""
+
+    session: Session
+    identity: Identity
+    policy: Policy
+    answers: dict[str, Any]
+    lang: str
+    now: datetime
+    attachments: int = 0  # attachments stored so far in this dialog
+
+
+Validator = Callable[[str, FieldContext], Any]
+Choices = Callable[[FieldContext], list[Choice]]
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    key: str
+    kind: FieldKind
+    choices: Choices | None = None
+    validator: Validator | None = None
+    applies: Callable[[Mapping[str, Any]], bool] = field(default=lambda a: True)
+    depends_on: tuple[str, ...] = ()
+    report: bool = True  # part of the ticket's report (False: dialog control, e.g. self-help)
+    min_len: int = 0
+    max_len: int = 4000
+
+    def prompt(self, lang: str) -> str:
+        return t(f"ask.{self.key}", lang)
+
+    def label(self, lang: str) -> str:
+        return t(f"field.{self.key}", lang)
+
+    def choices_for(self, ctx: FieldContext) -> list[Choice]:
+        if self.kind == FieldKind.YESNO:
+            return [Choice("yes", t("choice.yes", ctx.lang)),
+                    Choice("no", t("choice.no", ctx.lang))]
+        return self.choices(ctx) if self.choices else []
+
+    def validate(self, raw: str, ctx: FieldContext) -> Any:
+        """The value to store for ``raw``; raises :class:`Invalid` with a helpful message."""
+        text = raw.strip()
+        if self.kind == FieldKind.YESNO:
+            try:  # the numbered choices (1 yes, 2 no) as well as the words
+                return match_choice(text, self.choices_for(ctx)) == "yes"
+            except Invalid:
+                return parse_yes_no(text)
+        if self.kind == FieldKind.CHOICE:
+            value = match_choice(text, self.choices_for(ctx))
+            return self.validator(value, ctx) if self.validator else value
+        if self.kind == FieldKind.TEXT:
+            if len(text) < self.min_len:
+                raise Invalid("invalid.too_short", n=self.min_len)
+            if len(text) > self.max_len:
+                raise Invalid("invalid.too_long", n=self.max_len)
+        return self.validator(text, ctx) if self.validator else text
+
+
+YES = {"yes", "y", "evet", "e", "true", "1", "available", "var"}
+NO = {"no", "n", "hayır", "hayir", "h", "false", "0", "yok", "not yet", "henüz değil"}
+
+
+def parse_yes_no(text: str) -> bool:
+    low = text.casefold()
+    if low in YES:
+        return True
+    if low in NO:
+        return False
+    raise Invalid("invalid.yesno")
+
+
+def match_choice(text: str, choices: list[Choice]) -> str:
+    """A choice's value from its value, its label or its number in the list."""
+    low = text.casefold()
+    for c in choices:
+        if low in (c.value.casefold(), c.label.casefold()):
+            return c.value
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1].value
+    raise Invalid("invalid.choice", options=", ".join(c.label for c in choices))
+
+
+# -- choices and validators -------------------------------------------------------------------
+
+
+def _products(ctx: FieldContext) -> list[Choice]:
+    products = directory.contract_products(ctx.session, ctx.identity.contract)
+    return [Choice(str(p.id), p.name) for p in products]
+
+
+def _product_valid(value: str, ctx: FieldContext) -> int:
+    return int(value)
+
+
+def _versions(ctx: FieldContext) -> list[Choice]:
+    pid = ctx.answers.get("product_id")
+    if pid is None:
+        return []
+    rows = ctx.session.exec(
+        select(ProductVersion).where(ProductVersion.product_id == pid)
+        .order_by(ProductVersion.released.desc())  # type: ignore[attr-defined]
+    )
+    return [Choice(v.version, v.version) for v in rows]
+
+
+def _version_valid(text: str, ctx: FieldContext) -> str:
+    choices = _versions(ctx)
+    try:
+        return match_choice(text, choices)
+    except Invalid:
+        raise Invalid("invalid.version", options=", ".join(c.label for c in choices)) from None
+
+
+def version_row(session: Session, product_id: int, version: str) -> ProductVersion | None:
+    return session.exec(
+        select(ProductVersion).where(
+            ProductVersion.product_id == product_id, ProductVersion.version == version
+        )
+    ).first()
+
+
+def _environments(ctx: FieldContext) -> list[Choice]:
+    return [Choice("production", t("choice.production", ctx.lang)),
+            Choice("test", t("choice.test", ctx.lang))]
+
+
+def _selfhelp(ctx: FieldContext) -> list[Choice]:
+    return [Choice("solved", t("choice.solved", ctx.lang)),
+            Choice("continue", t("choice.continue", ctx.lang))]
+
+
+NOT_AVAILABLE = {"none", "not available", "n/a", "yok", "mevcut değil", "-"}
+
+
+def _error_text(text: str, ctx: FieldContext) -> str | None:
+    if text.casefold() in NOT_AVAILABLE:
+        return None
+    if len(text) < 3:
+        raise Invalid("invalid.too_short", n=3)
+    return text
+
+
+def _attachment_choices(ctx: FieldContext) -> list[Choice]:
+    return [Choice("done", t("choice.done", ctx.lang)),
+            Choice("none", t("choice.not_available", ctx.lang))]
+
+
+DONE = {"done", "tamam", "bitti", "ok"}
+
+
+def _attachments_valid(text: str, ctx: FieldContext) -> str:
+    low = text.casefold()
+    if low in DONE or low == "done":
+        if ctx.attachments == 0:
+            raise Invalid("invalid.no_attachments")
+        return "done"
+    if low in NOT_AVAILABLE or low == t("choice.not_available", ctx.lang).casefold():
+        return "none"
+    if low == t("choice.done", ctx.lang).casefold():
+        return _attachments_valid("done", ctx)
+    raise Invalid("invalid.attachments")
+
+
+USERS = ("one", "few", "many", "all")
+
+
+def _users(ctx: FieldContext) -> list[Choice]:
+    return [Choice(u, t(f"choice.users.{u}", ctx.lang)) for u in USERS]
+
+
+def _users_valid(text: str, ctx: FieldContext) -> str:
+    """One of the choices (value, label or number), or a head count mapped onto them."""
+    try:
+        return match_choice(text, _users(ctx))
+    except Invalid:
+        if text.isdigit() and int(text) > 0:
+            n = int(text)
+            return "one" if n <= 1 else "few" if n <= 10 else "many"
+        raise
+
+
+def _severities(ctx: FieldContext) -> list[Choice]:
+    return [Choice(s, f"{s} {ctx.policy.severity_name(s, ctx.lang)}")
+            for s in ctx.policy.severities]
+
+
+def _kinds(ctx: FieldContext) -> list[Choice]:
+    return [Choice(k, t(f"choice.kind.{k}", ctx.lang))
+            for k in ("defect", "problem", "question", "service_request")]
+
+
+def _services(ctx: FieldContext) -> list[Choice]:
+    return [Choice(str(i + 1), name) for i, name in enumerate(ctx.policy.additional_services)]
+
+
+def _service_valid(value: str, ctx: FieldContext) -> str:
+    return ctx.policy.additional_services[int(value) - 1]
+
+
+def propose_severity(answers: Mapping[str, Any]) -> str:
+    """The severity the business-impact answers point to (policy definitions S1–S4)."""
+    down = bool(answers.get("production_down"))
+    workaround = bool(answers.get("workaround_available"))
+    wide = answers.get("users_affected") in ("many", "all")
+    if down and not workaround:
+        sev = "S1"
+    elif down or (not workaround and wide):
+        sev = "S2"
+    elif not workaround or wide:
+        sev = "S3"
+    else:
+        sev = "S4"
+    if answers.get("environment") == "test" and sev in ("S1", "S2"):
+        sev = "S3"  # a test system down does not stop the customer's business
+    return sev
+
+
+def _is(key: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda a: a.get(key) == value
+
+
+def _severity_overridden(a: Mapping[str, Any]) -> bool:
+    return a.get("severity") is not None and a.get("severity") != propose_severity(a)
+
+
+FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("summary", FieldKind.TEXT, min_len=8, max_len=300),
+    FieldDef("selfhelp", FieldKind.CHOICE, choices=_selfhelp, report=False,
+             applies=lambda a: bool(a.get("_kb")), depends_on=("summary",)),
+    FieldDef("product_id", FieldKind.CHOICE, choices=_products, validator=_product_valid),
+    FieldDef("version_text", FieldKind.TEXT, choices=_versions, validator=_version_valid,
+             depends_on=("product_id",)),
+    FieldDef("environment", FieldKind.CHOICE, choices=_environments),
+    FieldDef("description", FieldKind.TEXT, min_len=20),
+    FieldDef("steps", FieldKind.TEXT, min_len=10),
+    FieldDef("error_text", FieldKind.TEXT, validator=_error_text),
+    FieldDef("attachments", FieldKind.ATTACHMENTS, choices=_attachment_choices,
+             validator=_attachments_valid),
+    FieldDef("attachments_missing_reason", FieldKind.TEXT, min_len=5,
+             applies=_is("attachments", "none"), depends_on=("attachments",)),
+    FieldDef("production_down", FieldKind.YESNO),
+    FieldDef("workaround_available", FieldKind.YESNO),
+    FieldDef("users_affected", FieldKind.TEXT, choices=_users, validator=_users_valid),
+    FieldDef("severity", FieldKind.CHOICE, choices=_severities,
+             depends_on=("production_down", "workaround_available", "users_affected",
+                         "environment")),
+    FieldDef("severity_reason", FieldKind.TEXT, min_len=10, applies=_severity_overridden,
+             depends_on=("severity",)),
+    FieldDef("remote_access", FieldKind.YESNO),
+    FieldDef("remote_access_how", FieldKind.TEXT, min_len=5, applies=_is("remote_access", True),
+             depends_on=("remote_access",)),
+    FieldDef("kind", FieldKind.CHOICE, choices=_kinds),
+    FieldDef("service_category", FieldKind.CHOICE, choices=_services, validator=_service_valid,
+             applies=_is("kind", "service_request"), depends_on=("kind",)),
+)
+BY_KEY: dict[str, FieldDef] = {f.key: f for f in FIELDS}
+CONFIRM = "confirm"
+EDIT_PICK = "edit_pick"
+
+
+def get_field(key: str) -> FieldDef:
+    return BY_KEY[key]
+
+
+def dependents(key: str) -> list[str]:
+    """Fields whose answers become stale when ``key`` changes (transitively)."""
+    out: list[str] = []
+    todo = [key]
+    while todo:
+        k = todo.pop()
+        for f in FIELDS:
+            if k in f.depends_on and f.key not in out:
+                out.append(f.key)
+                todo.append(f.key)
+    return out
+
+
+def next_field(answers: Mapping[str, Any]) -> FieldDef | None:
+    """The first applicable field without an answer; None when the report is complete."""
+    for f in FIELDS:
+        if f.applies(answers) and f.key not in answers:
+            return f
+    return None
+
+
+def find_field_by_name(name: str) -> FieldDef | None:
+    """A field from what a user typed after ``edit``: its key or its label in either language."""
+    low = name.strip().casefold().replace(" ", "_")
+    aliases = {"product": "product_id", "version": "version_text", "ürün": "product_id",
+               "sürüm": "version_text", "error": "error_text", "hata": "error_text"}
+    low = aliases.get(low, low)
+    for f in FIELDS:
+        if low == f.key or low in (f.label("en").casefold().replace(" ", "_"),
+                                   f.label("tr").casefold().replace(" ", "_")):
+            return f
+    return None
+
+
+def display_value(key: str, value: Any, ctx: FieldContext) -> str:
+    """An answer as the customer should read it in the summary."""
+    f = BY_KEY.get(key)
+    if value is None:
+        return t("value.none", ctx.lang)
+    if key == "product_id":
+        product = ctx.session.get(Product, value)
+        return product.name if product else str(value)
+    if key == "attachments":
+        return t("value.attachments", ctx.lang, n=ctx.attachments) if value == "done" \
+            else t("choice.not_available", ctx.lang)
+    if f is not None and f.kind == FieldKind.YESNO:
+        return t("choice.yes" if value else "choice.no", ctx.lang)
+    if f is not None and f.choices is not None and key != "service_category":
+        for c in f.choices_for(ctx):
+            if c.value == value:
+                return c.label
+    return str(value)
+
+
+register({
+    "ask.summary": {
+        "en": "In one sentence: what is wrong?",
+        "tr": "Tek cümleyle: sorun nedir?",
+    },
+    "ask.selfhelp": {
+        "en": "Before we open a ticket, these known issues look similar:\n{matches}\n"
+              "Did one of them solve your problem?",
+        "tr": "Kayıt açmadan önce şu bilinen sorunlar benzer görünüyor:\n{matches}\n"
+              "Bunlardan biri sorununuzu çözdü mü?",
+    },
+    "ask.product_id": {"en": "Which product is affected?", "tr": "Hangi ürün etkileniyor?"},
+    "ask.version_text": {
+        "en": "Which version of {product}?",
+        "tr": "{product} ürününün hangi sürümü?",
+    },
+    "ask.environment": {
+        "en": "Is it the production or the test system?",
+        "tr": "Üretim (canlı) sistem mi, test sistemi mi?",
+    },
+    "ask.description": {
+        "en": "Please describe the problem in detail: what happens, since when, what should "
+              "happen?",
+        "tr": "Lütfen sorunu ayrıntılı anlatın: ne oluyor, ne zamandan beri, ne olması gerekiyor?",
+    },
+    "ask.steps": {
+        "en": "How can we reproduce it? List the steps (and the user settings involved).",
+        "tr": "Sorunu nasıl tekrarlayabiliriz? Adımları (ve ilgili kullanıcı ayarlarını) yazın.",
+    },
+    "ask.error_text": {
+        "en": "Paste the exact error message text (or type \"none\" if there is no message).",
+        "tr": "Hata mesajının tam metnini yapıştırın (mesaj yoksa \"yok\" yazın).",
+    },
+    "ask.attachments": {
+        "en": "Send screenshots, logs or trace files now ({hint}). Press \"Done\" when finished, "
+              "or \"Not available\" if you cannot provide any.",
+        "tr": "Şimdi ekran görüntüsü, log ya da iz (trace) dosyalarını gönderin ({hint}). Bitince "
+              "\"Tamam\", hiç gönderemiyorsanız \"Mevcut değil\" seçin.",
+    },
+    "ask.attachments_missing_reason": {
+        "en": "Why are no screenshots or logs available?",
+        "tr": "Ekran görüntüsü ya da log neden mevcut değil?",
+    },
+    "ask.production_down": {
+        "en": "Is production down (the service unusable for its users)?",
+        "tr": "Üretim durdu mu (hizmet kullanıcılar için kullanılamıyor mu)?",
+    },
+    "ask.workaround_available": {
+        "en": "Is a workaround available, i.e. can users carry on another way?",
+        "tr": "Geçici bir çözüm var mı, yani kullanıcılar başka bir yolla devam edebiliyor mu?",
+    },
+    "ask.users_affected": {
+        "en": "How many users are affected?",
+        "tr": "Kaç kullanıcı etkileniyor?",
+    },
+    "ask.severity": {
+        "en": "From your answers I propose severity {proposed}: {definition}\n"
+              "Press it to accept, or pick another (you will be asked why).\n{definitions}",
+        "tr": "Yanıtlarınıza göre önem derecesi olarak {proposed} öneriyorum: {definition}\n"
+              "Kabul için onu seçin ya da başka birini seçin (nedenini soracağım).\n{definitions}",
+    },
+    "ask.severity_reason": {
+        "en": "You chose {chosen} instead of {proposed}. Why?",
+        "tr": "{proposed} yerine {chosen} seçtiniz. Nedeni nedir?",
+    },
+    "ask.remote_access": {
+        "en": "Can our engineers get remote access to the system now? Our response and resolution "
+              "times depend on it.",
+        "tr": "Mühendislerimiz sisteme şimdi uzaktan erişebilir mi? Yanıt ve çözüm sürelerimiz "
+              "buna bağlıdır.",
+    },
+    "ask.remote_access_how": {
+        "en": "How do we connect (VPN, remote desktop tool, whom to call)?",
+        "tr": "Nasıl bağlanacağız (VPN, uzak masaüstü aracı, kimi arayacağız)?",
+    },
+    "ask.kind": {
+        "en": "What kind of request is it?",
+        "tr": "Talebin türü nedir?",
+    },
+    "ask.service_category": {
+        "en": "Which service do you need? These are outside maintenance and billed separately.",
+        "tr": "Hangi hizmete ihtiyacınız var? Bunlar bakım kapsamı dışındadır ve ayrıca "
+              "faturalandırılır.",
+    },
+    "field.summary": {"en": "Summary", "tr": "Özet"},
+    "field.selfhelp": {"en": "Self-help", "tr": "Kendi kendine çözüm"},
+    "field.product_id": {"en": "Product", "tr": "Ürün"},
+    "field.version_text": {"en": "Version", "tr": "Sürüm"},
+    "field.environment": {"en": "Environment", "tr": "Ortam"},
+    "field.description": {"en": "Description", "tr": "Açıklama"},
+    "field.steps": {"en": "Steps", "tr": "Adımlar"},
+    "field.error_text": {"en": "Error message", "tr": "Hata mesajı"},
+    "field.attachments": {"en": "Attachments", "tr": "Ekler"},
+    "field.attachments_missing_reason": {"en": "No attachments because", "tr": "Ek yok, çünkü"},
+    "field.production_down": {"en": "Production down", "tr": "Üretim durdu"},
+    "field.workaround_available": {"en": "Workaround", "tr": "Geçici çözüm"},
+    "field.users_affected": {"en": "Users affected", "tr": "Etkilenen kullanıcı"},
+    "field.severity": {"en": "Severity", "tr": "Önem derecesi"},
+    "field.severity_reason": {"en": "Severity reason", "tr": "Önem derecesi gerekçesi"},
+    "field.remote_access": {"en": "Remote access", "tr": "Uzaktan erişim"},
+    "field.remote_access_how": {"en": "Remote access how", "tr": "Uzaktan erişim yolu"},
+    "field.kind": {"en": "Kind", "tr": "Tür"},
+    "field.service_category": {"en": "Service", "tr": "Hizmet"},
+    "choice.yes": {"en": "Yes", "tr": "Evet"},
+    "choice.no": {"en": "No", "tr": "Hayır"},
+    "choice.production": {"en": "Production", "tr": "Üretim"},
+    "choice.test": {"en": "Test", "tr": "Test"},
+    "choice.solved": {"en": "Solved, thanks", "tr": "Çözüldü, teşekkürler"},
+    "choice.continue": {"en": "Not solved, continue", "tr": "Çözülmedi, devam"},
+    "choice.done": {"en": "Done", "tr": "Tamam"},
+    "choice.not_available": {"en": "Not available", "tr": "Mevcut değil"},
+    "choice.users.one": {"en": "One user", "tr": "Bir kullanıcı"},
+    "choice.users.few": {"en": "A few (2-10)", "tr": "Birkaç (2-10)"},
+    "choice.users.many": {"en": "Many (more than 10)", "tr": "Çok (10'dan fazla)"},
+    "choice.users.all": {"en": "All users", "tr": "Tüm kullanıcılar"},
+    "choice.kind.defect": {"en": "Product defect", "tr": "Ürün hatası"},
+    "choice.kind.problem": {"en": "Product problem (configuration/usage)",
+                            "tr": "Ürün sorunu (yapılandırma/kullanım)"},
+    "choice.kind.question": {"en": "Question", "tr": "Soru"},
+    "choice.kind.service_request": {"en": "Additional service / Redis maintenance",
+                                    "tr": "Ek hizmet / Redis bakımı"},
+    "value.none": {"en": "(none)", "tr": "(yok)"},
+    "value.attachments": {"en": "{n} file(s)", "tr": "{n} dosya"},
+    "invalid.too_short": {
+        "en": "That is too short: please write at least {n} characters.",
+        "tr": "Bu çok kısa: lütfen en az {n} karakter yazın.",
+    },
+    "invalid.too_long": {
+        "en": "That is too long: please keep it under {n} characters.",
+        "tr": "Bu çok uzun: lütfen {n} karakterin altında tutun.",
+    },
+    "invalid.yesno": {
+        "en": "Please answer yes or no.",
+        "tr": "Lütfen evet ya da hayır yanıtlayın.",
+    },
+    "invalid.choice": {
+        "en": "Please pick one of: {options} (or type its number).",
+        "tr": "Lütfen şunlardan birini seçin: {options} (ya da numarasını yazın).",
+    },
+    "invalid.version": {
+        "en": "I do not know that version. Known versions: {options}.",
+        "tr": "Bu sürümü tanımıyorum. Bilinen sürümler: {options}.",
+    },
+    "invalid.no_attachments": {
+        "en": "No file has arrived yet: send a file, or choose \"Not available\".",
+        "tr": "Henüz dosya gelmedi: bir dosya gönderin ya da \"Mevcut değil\" seçin.",
+    },
+    "invalid.attachments": {
+        "en": "Please send a file, or choose \"Done\" or \"Not available\".",
+        "tr": "Lütfen bir dosya gönderin ya da \"Tamam\" veya \"Mevcut değil\" seçin.",
+    },
+})

@@ -1,0 +1,189 @@
+"""Who is writing: the contact behind a channel user, and the refusals of P9 and P12.
+
+A refusal is logged and nothing else is stored: no dialog, no ticket, no clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_
+from sqlmodel import Session, col, select
+
+from storage.directory import customer_calendar, local_today
+from storage.models import Contact, Contract, Customer, DialogSession, Role
+
+from .i18n import normalise_language, register, t
+
+log = logging.getLogger("destek.identity")
+
+register({
+    "refuse.unknown": {
+        "en": "Sorry, I do not know you yet. Only registered support contacts of our customers "
+              "can open tickets here. Please ask your company's support coordinator to register "
+              "you with us.",
+        "tr": "Üzgünüm, sizi henüz tanımıyorum. Burada yalnızca müşterilerimizin kayıtlı destek "
+              "irtibat kişileri kayıt açabilir. Lütfen şirketinizin destek sorumlusundan sizi "
+              "bize kaydettirmesini isteyin.",
+    },
+    "refuse.untrained": {
+        "en": "Sorry, {name}: tickets can only be opened by trained, designated contacts (our "
+              "support procedure). Please ask a trained colleague to report the problem, or ask "
+              "us about the product training.",
+        "tr": "Üzgünüm {name}: kayıtlar yalnızca eğitim almış, yetkilendirilmiş irtibat kişileri "
+              "tarafından açılabilir (destek prosedürümüz). Lütfen sorunu eğitimli bir "
+              "çalışma arkadaşınızın bildirmesini isteyin ya da ürün eğitimi için bize ulaşın.",
+    },
+    "refuse.no_contract": {
+        "en": "Sorry, {name}: {customer} has no active maintenance and support contract today, "
+              "so I cannot open a ticket. Please contact your account manager to renew it.",
+        "tr": "Üzgünüm {name}: {customer} için bugün geçerli bir bakım ve destek sözleşmesi "
+              "yok, bu yüzden kayıt açamıyorum. Yenilemek için lütfen müşteri temsilcinize "
+              "başvurun.",
+    },
+    "refuse.not_customer": {
+        "en": "Hello {name}: you are registered as vendor staff, not as a customer contact, so "
+              "you cannot open a customer ticket here. Use the engineers' commands instead.",
+        "tr": "Merhaba {name}: müşteri irtibat kişisi olarak değil, firma personeli olarak "
+              "kayıtlısınız; burada müşteri kaydı açamazsınız. Lütfen mühendis komutlarını "
+              "kullanın.",
+    },
+    "refuse.inactive": {
+        "en": "Sorry, {name}: your contact record is not active. Please ask your company's "
+              "support coordinator.",
+        "tr": "Üzgünüm {name}: irtibat kaydınız etkin değil. Lütfen şirketinizin destek "
+              "sorumlusuna başvurun.",
+    },
+})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A trained customer contact whose organisation has an active contract."""
+
+    contact: Contact
+    customer: Customer
+    contract: Contract
+    language: str
+
+    @property
+    def plan(self) -> str:
+        return self.contract.plan
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why this person cannot open a ticket; ``text`` is the polite answer in their language."""
+
+    reason: str  # unknown | untrained | no_contract | not_customer | inactive
+    text: str
+    language: str
+    contact: Contact | None = None
+
+
+def lookup_contact(session: Session, channel: str, user_key: str) -> Contact | None:
+    """The contact a channel user maps to (Telegram id, Slack id, or contact id on the console)."""
+    if channel == "telegram":
+        if not user_key.lstrip("-").isdigit():
+            return None
+        return session.exec(select(Contact).where(Contact.telegram_id == int(user_key))).first()
+    if channel == "slack":
+        return session.exec(select(Contact).where(Contact.slack_id == user_key)).first()
+    if user_key.isdigit():
+        return session.get(Contact, int(user_key))
+    return None
+
+
+def _lookup(
+    session: Session, channel: str, user_key: str, now: datetime
+) -> tuple[Contact, Customer | None, list[Contract], DialogSession | None] | None:
+    """Contact, customer, the contracts around today and the user's dialog in one round trip
+    (this runs for every message)."""
+    utc_today = now.date()
+    query = (
+        select(Contact, Customer, Contract, DialogSession)
+        .join(Customer, Contact.customer_id == Customer.id, isouter=True)  # type: ignore[arg-type]
+        .join(Contract, and_(col(Contract.customer_id) == col(Customer.id),
+                             col(Contract.start) <= utc_today + timedelta(days=1),
+                             col(Contract.end) >= utc_today - timedelta(days=1)),
+              isouter=True)
+        .join(DialogSession, and_(col(DialogSession.channel) == channel,
+                                  col(DialogSession.user_key) == user_key), isouter=True)
+    )
+    if channel == "telegram":
+        if not user_key.lstrip("-").isdigit():
+            return None
+        query = query.where(Contact.telegram_id == int(user_key))
+    elif channel == "slack":
+        query = query.where(Contact.slack_id == user_key)
+    elif user_key.isdigit():
+        query = query.where(Contact.id == int(user_key))
+    else:
+        return None
+    rows = list(session.exec(query))
+    if not rows:
+        return None
+    return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None], rows[0][3]
+
+
+def contact_language(contact: Contact | None, customer: Customer | None, hint: str | None) -> str:
+    """The contact's language, else the platform's hint, else the customer's, else English."""
+    if contact is not None and contact.language:
+        return contact.language
+    hinted = normalise_language(hint)
+    if hinted:
+        return hinted
+    if customer is not None and customer.language:
+        return customer.language
+    return "en"
+
+
+def identify(
+    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None
+) -> Identity | Refusal:
+    """Identify the sender and check P9 (active contract) and P12 (trained contact)."""
+    return identify_with_dialog(session, channel, user_key, now, hint)[0]
+
+
+def identify_with_dialog(
+    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None
+) -> tuple[Identity | Refusal, DialogSession | None]:
+    """:func:`identify`, plus the user's dialog in progress (None for unknown users)."""
+    found = _lookup(session, channel, user_key, now)
+    if found is None:
+        lang = contact_language(None, None, hint)
+        log.info("refused %s user %s: unknown", channel, user_key)
+        return Refusal("unknown", t("refuse.unknown", lang), lang), None
+    contact, customer, contracts, dialog = found
+    return _check(channel, user_key, now, hint, contact, customer, contracts), dialog
+
+
+def _check(
+    channel: str, user_key: str, now: datetime, hint: str | None, contact: Contact,
+    customer: Customer | None, contracts: list[Contract],
+) -> Identity | Refusal:
+    lang = contact_language(contact, customer, hint)
+    reason: str | None = None
+    kw: dict[str, str] = {"name": contact.name}
+    contract: Contract | None = None
+    if contact.role != Role.CUSTOMER or customer is None:
+        reason = "not_customer"
+    elif not contact.active:
+        reason = "inactive"
+    elif not contact.trained:
+        reason = "untrained"
+    else:
+        # The contract in force on the customer's local date (P9), latest end first.
+        today = local_today(customer_calendar(customer), now)
+        in_force = [c for c in contracts if c.start <= today <= c.end]
+        contract = max(in_force, key=lambda c: c.end) if in_force else None
+        if contract is None:
+            reason = "no_contract"
+            kw["customer"] = customer.name
+    if reason is not None:
+        log.info("refused %s user %s (contact %s): %s", channel, user_key, contact.id, reason)
+        return Refusal(reason, t(f"refuse.{reason}", lang, **kw), lang, contact)
+    assert customer is not None and contract is not None
+    return Identity(contact, customer, contract, lang)

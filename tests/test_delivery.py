@@ -1,0 +1,177 @@
+"""Outbox delivery through the real slack_sdk and python-telegram-bot clients against fakes on
+127.0.0.1: retries with backoff, 429 Retry-After / retry_after, permanent failures, threads,
+and two workers racing on one database (each message sent once)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.delivery import ConsoleSender, DeliveryWorker, SlackSender, TelegramSender
+from storage import outbox
+from storage.db import make_engine, session_scope
+from storage.models import OutboxMessage
+
+from .conftest import Clock
+from .fakes.slack_api import FakeSlackApi
+from .fakes.telegram_server import FakeTelegram
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlackApi]:
+    fake = await FakeSlackApi().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    fake = await FakeTelegram().start()
+    yield fake
+    await fake.stop()
+
+
+def put(engine: Engine, key: str, channel: str = "slack", target: str = "C0ALERT",
+        thread: str | None = None, clock: Clock | None = None) -> None:
+    with session_scope(engine) as s:
+        outbox.enqueue(s, key, channel, target, f"text of {key}", thread=thread,
+                       not_before=clock.now if clock else None)
+
+
+def row(engine: Engine, key: str) -> OutboxMessage:
+    with Session(engine) as s:
+        m = s.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+        s.expunge(m)
+        return m
+
+
+def slack_worker(engine: Engine, fake: FakeSlackApi, clock: Clock, **kw: object) -> DeliveryWorker:
+    return DeliveryWorker(engine, {"slack": SlackSender("xoxb-test", fake.base_url)},
+                          now=clock, **kw)  # type: ignore[arg-type]
+
+
+async def test_slack_failing_then_recovering_delivers_once(
+    sqlite_url: str, slack: FakeSlackApi, clock: Clock
+) -> None:
+    engine = make_engine(sqlite_url)
+    put(engine, "k1", thread="1700000000.000100", clock=clock)
+    slack.fail("chat.postMessage", status=500, times=2)
+    worker = slack_worker(engine, slack, clock, base_delay=2)
+    assert await worker.run_once() == 0
+    m = row(engine, "k1")
+    assert (m.status, m.attempts) == ("pending", 1) and "500" in (m.last_error or "")
+    assert m.next_attempt_at == clock.now + timedelta(seconds=2)
+    assert await worker.run_once() == 0  # not due yet: nothing is tried
+    clock.advance(seconds=2)
+    assert await worker.run_once() == 0
+    assert row(engine, "k1").next_attempt_at == clock.now + timedelta(seconds=4)  # backoff
+    clock.advance(seconds=4)
+    assert await worker.run_once() == 1
+    clock.advance(hours=1)
+    assert await worker.run_once() == 0
+    assert len(slack.messages) == 1
+    sent = slack.messages[0]
+    assert sent["channel"] == "C0ALERT" and sent["thread_ts"] == "1700000000.000100"
+    m = row(engine, "k1")
+    assert m.status == "sent" and m.attempts == 3 and m.external_id
+    await worker.stop()
+
+
+async def test_slack_429_honours_retry_after(sqlite_url: str, slack: FakeSlackApi,
+                                             clock: Clock) -> None:
+    engine = make_engine(sqlite_url)
+    put(engine, "k429", clock=clock)
+    slack.fail("chat.postMessage", status=429, retry_after=30)
+    worker = slack_worker(engine, slack, clock)
+    await worker.run_once()
+    assert row(engine, "k429").next_attempt_at == clock.now + timedelta(seconds=30)
+    clock.advance(seconds=29)
+    assert await worker.run_once() == 0 and not slack.messages
+    clock.advance(seconds=1)
+    assert await worker.run_once() == 1 and len(slack.messages) == 1
+    await worker.stop()
+
+
+async def test_permanent_failure_and_giving_up(sqlite_url: str, slack: FakeSlackApi,
+                                               clock: Clock) -> None:
+    engine = make_engine(sqlite_url)
+    put(engine, "bad", clock=clock)
+    slack.fail("chat.postMessage", status=200, error="channel_not_found")
+    worker = slack_worker(engine, slack, clock, max_attempts=2, base_delay=1, concurrency=1)
+    await worker.run_once()
+    assert row(engine, "bad").status == "failed"
+    put(engine, "flaky", target="C0FLAKY", clock=clock)
+    slack.fail("chat.postMessage", status=503, times=-1)
+    for _ in range(3):
+        clock.advance(seconds=10)
+        await worker.run_once()
+    m = row(engine, "flaky")
+    assert m.status == "failed" and m.attempts == 2
+    await worker.stop()
+
+
+async def test_telegram_retry_after_and_reply(sqlite_url: str, telegram: FakeTelegram,
+                                              clock: Clock) -> None:
+    engine = make_engine(sqlite_url)
+    put(engine, "tg", channel="telegram", target="-100500", thread="1042", clock=clock)
+    telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
+    worker = DeliveryWorker(
+        engine, {"telegram": TelegramSender(telegram.token, telegram.base_url)}, now=clock)
+    assert await worker.run_once() == 0
+    assert row(engine, "tg").next_attempt_at == clock.now + timedelta(seconds=5)
+    clock.advance(seconds=5)
+    assert await worker.run_once() == 1
+    (call,) = telegram.sent(chat_id=-100500)
+    assert call.params["text"] == "text of tg"
+    assert "1042" in str(call.params.get("reply_parameters"))
+    assert row(engine, "tg").external_id
+    await worker.stop()
+
+
+async def test_console_sender_appends_to_a_log(sqlite_url: str, tmp_path: Path,
+                                               clock: Clock) -> None:
+    engine = make_engine(sqlite_url)
+    put(engine, "c1", channel="console", target="engineers", clock=clock)
+    log = tmp_path / "outbox.log"
+    worker = DeliveryWorker(engine, {"console": ConsoleSender(log)}, now=clock)
+    assert await worker.run_once() == 1
+    assert log.read_text(encoding="utf-8") == "[engineers] text of c1\n"
+
+
+async def test_two_workers_racing_send_each_message_once(
+    db_url: str, slack: FakeSlackApi, clock: Clock
+) -> None:
+    engine_a, engine_b = make_engine(db_url), make_engine(db_url)
+    for i in range(120):
+        put(engine_a, f"race-{i}", clock=clock)
+    a = slack_worker(engine_a, slack, clock, batch=10, concurrency=4)
+    b = slack_worker(engine_b, slack, clock, batch=10, concurrency=4)
+    await asyncio.gather(a.drain(), b.drain(), a.drain(), b.drain())
+    texts = [m["text"] for m in slack.messages]
+    assert len(texts) == 120 == len(set(texts))
+    assert a.sent > 0 and b.sent > 0
+    with Session(engine_a) as s:
+        assert all(m.status == "sent" and m.attempts == 1 for m in s.exec(select(OutboxMessage)))
+    await a.stop()
+    await b.stop()
+    engine_a.dispose()
+    engine_b.dispose()
+
+
+async def test_crashed_worker_lease_returns_the_message(sqlite_url: str, slack: FakeSlackApi,
+                                                        clock: Clock) -> None:
+    engine = make_engine(sqlite_url)
+    put(engine, "lease", clock=clock)
+    with session_scope(engine) as s:  # a worker claims it and dies before sending
+        assert len(outbox.claim(s, clock.now, lease_seconds=60)) == 1
+    worker = slack_worker(engine, slack, clock)
+    assert await worker.run_once() == 0  # still leased to the dead worker
+    clock.advance(seconds=61)
+    assert await worker.run_once() == 1 and len(slack.messages) == 1
+    await worker.stop()

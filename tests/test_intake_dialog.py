@@ -1,0 +1,378 @@
+"""The intake dialog engine (handlers level), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.demo import seed
+from handlers import dialog
+from handlers.identity import Identity, Refusal, identify
+from handlers.intake import (
+    Incoming,
+    IncomingFile,
+    IntakeConfig,
+    handle,
+    open_from_answers,
+    sweep_dialogs,
+    validate_answers,
+)
+from handlers.types import Destination, Reply, Routing
+from sla import Policy
+from storage import tickets
+from storage.db import session_scope
+from storage.models import (
+    Attachment,
+    Deflection,
+    DialogSession,
+    KnownError,
+    OutboxMessage,
+    Ticket,
+    TicketEvent,
+    TicketPause,
+)
+
+AYSE, MEHMET, OMAR, JANE, TOM, DENIZ = "1001", "1002", "2001", "3001", "4001", "9001"
+PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 500
+
+
+@pytest.fixture
+def world(engine: Engine, policy: Policy, clock: Any, tmp_path: Path) -> Iterator[Driver]:
+    with session_scope(engine) as s:
+        seed(s, policy, clock.now)
+    cfg = IntakeConfig(
+        policy=policy, attachments_dir=tmp_path / "att", max_attachment_bytes=4096,
+        allowed_types=frozenset({"image/png", "image/jpeg", "text/plain"}),
+        routing=Routing(engineers=(Destination("slack", "C0ENG"), Destination("telegram", "-42"))),
+    )
+    yield Driver(engine, cfg, clock)
+
+
+class Driver:
+    def __init__(self, engine: Engine, cfg: IntakeConfig, clock: Any) -> None:
+        self.engine, self.cfg, self.clock = engine, cfg, clock
+
+    def send(self, user: str, text: str | None = None, **kw: Any) -> list[Reply]:
+        with session_scope(self.engine) as s:
+            return handle(s, self.cfg, Incoming("telegram", user, user, text=text, **kw),
+                          self.clock.now)
+
+    def step(self, user: str) -> str | None:
+        with Session(self.engine) as s:
+            row = s.exec(select(DialogSession).where(DialogSession.user_key == user)).first()
+            return row.step if row else None
+
+    def fill(self, user: str, answers: dict[str, Any], stop: str = dialog.CONFIRM) -> list[Reply]:
+        """Answer each question from ``answers`` (by field key) until ``stop``."""
+        replies: list[Reply] = []
+        for _ in range(40):
+            step = self.step(user)
+            if step is None or step == stop:
+                return replies
+            value = answers[step]
+            if isinstance(value, IncomingFile):
+                replies = self.send(user, files=(value,))
+                replies = self.send(user, "done")
+            else:
+                replies = self.send(user, value)
+        raise AssertionError(f"dialog stuck at {self.step(user)}: {replies[-1].text}")
+
+    def tickets(self) -> list[Ticket]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(Ticket).order_by(Ticket.id)))  # type: ignore[arg-type]
+
+
+def text_of(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+BASE = {
+    "summary": "Voice bot answers calls with silence",
+    "selfhelp": "continue",
+    "product_id": "Voice Bot",
+    "version_text": "4.2",
+    "environment": "production",
+    "description": "Since 09:10 callers hear silence instead of the greeting prompt.",
+    "steps": "Call the main IVR number and wait.",
+    "error_text": "TTS engine timeout after 3000 ms",
+    "attachments": IncomingFile("screen.png", PNG, "image/png"),
+    "production_down": "yes",
+    "workaround_available": "no",
+    "users_affected": "all",
+    "severity": "S1",
+    "remote_access": "yes",
+    "remote_access_how": "VPN and RDP, credentials in the vault",
+    "kind": "defect",
+}
+
+
+def test_refusals_are_polite_and_store_nothing(world: Driver) -> None:
+    for user, reason, phrase in [
+        ("5555", "unknown", "do not know you"),
+        (MEHMET, "untrained", "eğitim almış"),
+        (TOM, "no_contract", "no active maintenance and support contract"),
+        (DENIZ, "not_customer", "firma personeli"),
+    ]:
+        replies = world.send(user, command="start")
+        assert len(replies) == 1 and replies[0].meta["refused"] == reason
+        assert phrase in replies[0].text
+        world.send(user, "Voice bot is silent on every call")
+    with Session(world.engine) as s:
+        assert list(s.exec(select(DialogSession))) == []
+        assert identify(s, "console", "999999", world.clock.now).reason == "unknown"  # type: ignore[union-attr]
+        assert isinstance(identify(s, "telegram", AYSE, world.clock.now), Identity)
+
+
+def test_full_report_opens_a_ticket_with_local_due_times(world: Driver) -> None:
+    replies = world.send(AYSE, command="start")
+    assert "Merhaba Ayşe Demir" in replies[0].text
+    assert replies[-1].meta["step"] == "summary"
+    world.fill(AYSE, BASE)
+    confirm = world.send(AYSE, "edit")
+    assert confirm[-1].meta["step"] == dialog.EDIT_PICK
+    world.send(AYSE, "back")
+    replies = world.send(AYSE, "onayla")
+    out = text_of(replies)
+    assert "kayıt açıldı" in out and "Premium" in out and "Seviye 1" in out
+    assert "2026-11-25 12:30 (Europe/Istanbul)" in out  # 30m 24x7 from 12:00 local
+    t = world.tickets()[-1]
+    assert (t.severity, t.proposed_severity, t.kind, t.plan) == ("S1", "S1", "defect", "premium")
+    assert t.reported_at == world.clock.now and t.channel == "telegram"
+    assert t.summary == BASE["summary"] and t.error_text == BASE["error_text"]
+    assert t.production_down is True and t.workaround_available is False
+    assert t.remote_access and t.remote_access_how
+    with Session(world.engine) as s:
+        atts = list(s.exec(select(Attachment).where(Attachment.ticket_id == t.id)))
+        assert len(atts) == 1 and Path(atts[0].path).read_bytes() == PNG
+        assert atts[0].sha256 in atts[0].path
+        kinds = [e.kind for e in s.exec(select(TicketEvent).where(TicketEvent.ticket_id == t.id))]
+        assert kinds[0] == "opened" and "attachments" in kinds
+        keys = sorted(m.key for m in s.exec(select(OutboxMessage)))
+        assert keys == [f"ticket:{t.id}:opened:slack:C0ENG", f"ticket:{t.id}:opened:telegram:-42"]
+        assert list(s.exec(select(DialogSession))) == []
+
+
+def test_end_of_support_version_is_said_and_recorded(world: Driver) -> None:
+    world.send(AYSE, command="new")
+    world.fill(AYSE, BASE, stop="version_text")
+    replies = world.send(AYSE, "3.1")  # released 2020-02-10: support ended 2025-02-10
+    assert "2025-02-10" in replies[0].text and "destek süresi" in replies[0].text
+    world.fill(AYSE, BASE)
+    world.send(AYSE, "confirm")
+    assert world.tickets()[-1].version_past_eos is True
+
+
+def test_service_request_runs_no_clock_and_is_billed_separately(world: Driver) -> None:
+    world.send(OMAR, command="start")
+    answers = {**BASE, "product_id": "Call Recorder", "version_text": "5.5",
+               "kind": "service_request", "severity": "S4", "production_down": "no",
+               "workaround_available": "yes", "users_affected": "one"}
+    world.fill(OMAR, answers, stop="service_category")
+    replies = world.send(OMAR, "Redis outage or maintenance")
+    assert "billed separately" in text_of(replies)
+    replies = world.send(OMAR, "confirm")
+    assert "billed separately" in text_of(replies) and "due" not in text_of(replies)
+    t = world.tickets()[-1]
+    assert t.kind == "service_request" and t.service_category == "Redis outage or maintenance"
+    assert t.response_due is None and t.resolution_due is None
+    with Session(world.engine) as s:
+        assert tickets.clock_states(s, world.cfg.policy, t, world.clock.now) == []
+
+
+def test_standard_plan_out_of_hours_says_when_the_clock_starts(world: Driver) -> None:
+    # 09:00 UTC is 03:00 in Chicago: Northwind (Standard) is closed.
+    replies = world.send(JANE, command="start")
+    assert "next opening, 2026-11-25 08:00 (America/Chicago)" in replies[0].text
+    world.send(JANE, "cancel")
+    world.clock.set(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))  # 09:00 in Chicago
+    replies = world.send(JANE, command="start")
+    assert "next opening" not in text_of(replies)
+    # Premium is not told: its S1 clocks run around the clock.
+    assert "next opening" not in text_of(world.send(AYSE, command="start"))
+
+
+@pytest.mark.parametrize(("down", "workaround", "users", "env", "expected"), [
+    (True, False, "all", "production", "S1"),
+    (True, True, "all", "production", "S2"),
+    (False, False, "many", "production", "S2"),
+    (False, False, "one", "production", "S3"),
+    (False, True, "all", "production", "S3"),
+    (False, True, "one", "production", "S4"),
+    (True, False, "all", "test", "S3"),
+])
+def test_severity_proposal(down: bool, workaround: bool, users: str, env: str,
+                           expected: str) -> None:
+    answers = {"production_down": down, "workaround_available": workaround,
+               "users_affected": users, "environment": env}
+    assert dialog.propose_severity(answers) == expected
+
+
+def test_severity_override_needs_a_reason(world: Driver) -> None:
+    world.send(OMAR, command="start")
+    answers = {**BASE, "product_id": "Speech Analytics", "version_text": "7.0",
+               "production_down": "no", "workaround_available": "no", "users_affected": "12"}
+    world.fill(OMAR, answers, stop="severity")
+    with Session(world.engine) as s:
+        row = s.exec(select(DialogSession)).one()
+    assert '"users_affected": "many"' in row.data
+    replies = world.send(OMAR, command="start")  # re-shows the question
+    assert "propose severity S2" in replies[-1].text
+    assert replies[-1].meta["proposed"] == "S2"
+    assert [c.value for c in replies[-1].choices] == ["S1", "S2", "S3", "S4"]
+    replies = world.send(OMAR, "S1")
+    assert "You chose S1 instead of S2" in replies[-1].text
+    replies = world.send(OMAR, "short")
+    assert "at least 10 characters" in replies[0].text
+    world.send(OMAR, "Our regulator audit starts tomorrow morning.")
+    world.fill(OMAR, answers)
+    world.send(OMAR, "confirm")
+    t = world.tickets()[-1]
+    assert (t.severity, t.proposed_severity) == ("S1", "S2")
+    assert t.severity_reason == "Our regulator audit starts tomorrow morning."
+
+
+def test_remote_access_not_yet_opens_the_ticket_paused(world: Driver) -> None:
+    world.send(AYSE, command="start")
+    world.fill(AYSE, {**BASE, "remote_access": "hayır"})
+    replies = world.send(AYSE, "onayla")
+    assert "uzaktan erişim bekleniyor" in text_of(replies)
+    t = world.tickets()[-1]
+    assert t.status == "pending" and not t.remote_access and t.response_due is None
+    with Session(world.engine) as s:
+        pause = s.exec(select(TicketPause).where(TicketPause.ticket_id == t.id)).one()
+        assert pause.kind == "remote-access" and pause.ended_at is None
+    # The customer says access is given: the clock runs again from then on.
+    world.clock.advance(hours=2)
+    replies = world.send(AYSE, command="access", args=(str(t.id), "AnyDesk", "via", "VPN"))
+    assert "süreler yeniden işliyor" in replies[0].text
+    assert "süreler" not in world.send(OMAR, command="access", args=(str(t.id),))[0].text
+    t = world.tickets()[-1]
+    assert t.status == "open" and t.remote_access_how == "AnyDesk via VPN"
+    assert t.response_due is not None and t.response_due > world.clock.now
+    with Session(world.engine) as s:
+        pause = s.exec(select(TicketPause).where(TicketPause.ticket_id == t.id)).one()
+        assert pause.ended_at == world.clock.now
+    assert "beklemiyor" in world.send(AYSE, command="access", args=(str(t.id),))[0].text
+
+
+def test_self_help_solved_is_a_deflection_without_ticket(world: Driver) -> None:
+    with session_scope(world.engine) as s:
+        s.add(KnownError(id="KE-T001", title="Recorder archive quota exhausted",
+                         symptoms="archive quota exhausted recordings missing", workaround="Purge"))
+    before = len(world.tickets())
+    world.send(OMAR, command="start")
+    replies = world.send(OMAR, "Recordings missing, archive quota exhausted")
+    assert replies[-1].meta["step"] == "selfhelp" and "KE-T001" in replies[-1].text
+    replies = world.send(OMAR, "1")
+    assert "no ticket" in replies[0].text
+    assert len(world.tickets()) == before
+    with Session(world.engine) as s:
+        d = s.exec(select(Deflection)).one()
+        assert "KE-T001" in d.kb_ids and d.query.startswith("Recordings missing")
+        assert list(s.exec(select(DialogSession))) == []
+
+
+def test_back_edit_cancel_and_invalid_answers(world: Driver) -> None:
+    world.send(JANE, command="start")
+    world.fill(JANE, BASE, stop="environment")
+    replies = world.send(JANE, "staging")
+    assert "Please pick one of: Production, Test" in replies[0].text
+    assert replies[-1].meta["step"] == "environment"
+    replies = world.send(JANE, "back")
+    assert replies[-1].meta["step"] == "version_text"
+    replies = world.send(JANE, "back")
+    assert replies[-1].meta["step"] == "product_id"
+    replies = world.send(JANE, "back")
+    assert replies[0].text == "This is the first question." or \
+        replies[-1].meta["step"] in ("selfhelp", "summary")
+    world.fill(JANE, BASE, stop="description")
+    replies = world.send(JANE, "edit summary")
+    assert replies[-1].meta["step"] == "summary"
+    world.send(JANE, "Voice bot silent on the claims line")
+    assert world.step(JANE) in ("selfhelp", "description")
+    replies = world.send(JANE, "edit nonsense")
+    assert "cannot edit" in replies[0].text
+    replies = world.send(JANE, "1", button_step="severity")  # a stale button
+    assert "earlier question" in replies[0].text
+    world.send(JANE, "back")
+    assert world.step(JANE) is not None
+    assert "Cancelled" in world.send(JANE, "cancel")[0].text
+    assert world.step(JANE) is None and world.tickets()[-1].contact_id != 0
+
+
+def test_attachment_limits_and_types(world: Driver) -> None:
+    world.send(AYSE, command="start")
+    world.fill(AYSE, BASE, stop="attachments")
+    replies = world.send(AYSE, files=(IncomingFile("big.png", b"x" * 5000, "image/png"),))
+    assert "sınır" in replies[0].text
+    replies = world.send(AYSE, files=(IncomingFile("tool.exe", b"MZ" * 10, None),))
+    assert "kabul edemediğim" in replies[0].text
+    replies = world.send(AYSE, files=(IncomingFile("trace.log", b"line\n" * 10, "text/plain"),))
+    assert "trace.log alındı" in replies[0].text
+    with Session(world.engine) as s:
+        rows = list(s.exec(select(Attachment)))
+        assert [a.filename for a in rows] == ["trace.log"] and rows[0].dialog_id is not None
+    world.send(AYSE, "iptal")  # the dialog's files go with it
+    with Session(world.engine) as s:
+        assert list(s.exec(select(Attachment))) == []
+    assert not Path(rows[0].path).exists()
+
+
+def test_sweep_reminds_once_then_expires(world: Driver) -> None:
+    world.send(AYSE, command="start")
+    world.send(AYSE, "Voice bot answers calls with silence")
+    world.send(AYSE, files=(IncomingFile("a.png", PNG, "image/png"),))
+    remind, expire = timedelta(minutes=30), timedelta(hours=24)
+    with session_scope(world.engine) as s:
+        assert sweep_dialogs(s, world.clock.advance(minutes=10), world.cfg) == []
+    with session_scope(world.engine) as s:
+        out = sweep_dialogs(s, world.clock.advance(minutes=25), world.cfg)
+    assert [(c, target) for c, target, _ in out] == [("telegram", AYSE)]
+    assert "tamamlanmadı" in out[0][2].text
+    with session_scope(world.engine) as s:
+        assert sweep_dialogs(s, world.clock.advance(minutes=30), remind_after=remind,
+                             expire_after=expire) == []
+    with session_scope(world.engine) as s:
+        out = sweep_dialogs(s, world.clock.advance(hours=24), world.cfg)
+    assert "süresi doldu" in out[0][2].text
+    with Session(world.engine) as s:
+        assert list(s.exec(select(DialogSession))) == []
+        assert list(s.exec(select(Attachment))) == []
+
+
+def test_whole_report_at_once_for_modals(world: Driver) -> None:
+    with session_scope(world.engine) as s:
+        who = identify(s, "slack", "U0GULF01", world.clock.now)
+        assert isinstance(who, Identity) and not isinstance(who, Refusal)
+        raw = {"summary": "Recordings of branch 12 are missing", "product_id": "Voice Bot"}
+        _, errors = validate_answers(s, world.cfg, who, raw, world.clock.now)
+        assert "Please pick one of: Call Recorder, Speech Analytics" in errors["product_id"]
+        assert errors["description"] == "This answer is required."
+        raw = {k: v for k, v in BASE.items() if isinstance(v, str)}
+        raw.update(product_id="Call Recorder", version_text="4.0", attachments="none",
+                   attachments_missing_reason="Logs are kept by the customer IT")
+        answers, errors = validate_answers(s, world.cfg, who, raw, world.clock.now)
+        assert errors == {} and answers["version_past_eos"] is True
+        opened = open_from_answers(s, world.cfg, who, answers, world.clock.now,
+                                   channel="slack", user_key="U0GULF01", chat="D0GULF")
+        assert opened.ticket.channel == "slack" and opened.ticket.version_past_eos
+        assert "Ticket #" in opened.replies[0].text
+        with pytest.raises(ValueError, match="report incomplete"):
+            open_from_answers(s, world.cfg, who, {"summary": "x"}, world.clock.now,
+                              channel="slack")
+
+
+def test_dialog_definition_is_complete_in_both_languages() -> None:
+    from handlers.i18n import t
+
+    for f in dialog.FIELDS:
+        assert f.prompt("en") and f.prompt("tr") and f.label("en") and f.label("tr")
+        assert t(f"field.{f.key}", "tr") != ""
+    assert dialog.dependents("product_id") == ["version_text"]
+    assert dialog.find_field_by_name("sürüm") is dialog.get_field("version_text")
