@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlmodel import Session, select
@@ -109,6 +110,29 @@ def sla_table(session: Session, pol: Policy, now: datetime) -> list[str]:
     return lines
 
 
+def _serve_dashboard_in_background(cfg: Any, pol: Policy) -> str | None:
+    """Serve the dashboard from a daemon thread while the console chat runs (None: port busy)."""
+    import asyncio
+    import socket
+    import threading
+
+    import uvicorn
+
+    from .dashboard import _server_class, create_app, dashboard_url
+
+    port = cfg.dashboard_port or 8090
+    try:
+        sock = socket.create_server((cfg.http_host, port))
+    except OSError:
+        return None
+    web = create_app(cfg.database_url, pol, cfg.dashboard_secret,
+                     refresh_seconds=cfg.dashboard_refresh)
+    server = _server_class()(uvicorn.Config(web, log_level="warning", lifespan="off"))
+    threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
+                     name="demo-dashboard", daemon=True).start()
+    return str(dashboard_url(cfg.http_host, port))
+
+
 @app.command("demo")
 def demo(
     chat: bool = typer.Option(True, help="Open the console chat after loading the demo data"),
@@ -130,6 +154,10 @@ def demo(
             typer.echo(line)
     if chat:
         from .cli_chat import chat_as
+
+        url = _serve_dashboard_in_background(cfg, pol)
+        if url:
+            typer.echo(f"The dashboard is live at {url} while this chat is open.")
 
         typer.echo("\nConsole chat as Ayşe Demir (ACME). End of input or /quit leaves.")
         raise typer.Exit(chat_as("Ayşe Demir"))

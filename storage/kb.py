@@ -15,7 +15,6 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,7 +125,9 @@ def _has_search_column(conn: Connection) -> bool:
     key = str(conn.engine.url)
     if key not in _HAS_SEARCH:
         cols = {c["name"] for c in inspect(conn).get_columns("known_errors")}
-        _HAS_SEARCH[key] = "search_text" in cols
+        if "search_text" not in cols:
+            return False  # asked again next time: an upgrade may add it while we run
+        _HAS_SEARCH[key] = True
     return _HAS_SEARCH[key]
 
 
@@ -590,12 +591,3 @@ def entry_dict(entry: KnownError) -> dict[str, Any]:
         "source_ticket_id": entry.source_ticket_id,
     }
 
-
-def bulk_load(session: Session, rows: Iterable[dict[str, Any]]) -> int:
-    """Insert many entries at once (benchmarks, migrations of an external KB)."""
-    n = 0
-    for data in rows:
-        session.add(KnownError(**data))
-        n += 1
-    session.flush()
-    return n

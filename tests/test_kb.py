@@ -270,3 +270,27 @@ def test_suggest_link_and_add_from_ticket(demo_db: Engine) -> None:
     with session_scope(demo_db) as s:
         found = kb.search_known_errors(s, "log: CAPTURE_WORKER_DEADLOCK on node rec-2")
         assert found[0].entry.id == "KE-0015"
+
+
+def test_fulltext_migration_down_and_up(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from storage.db import alembic_config, make_engine, upgrade
+
+    eng = make_engine(db_url)
+    with session_scope(eng) as s:
+        kb.import_dir(s, DEMO_KB)
+    command.downgrade(alembic_config(db_url), "0001")
+    eng.dispose()
+    eng = make_engine(db_url)
+    cols = {c["name"] for c in inspect(eng).get_columns("known_errors")}
+    assert "search_text" not in cols and "known_errors_fts" not in inspect(eng).get_table_names()
+    eng.dispose()
+    kb._HAS_SEARCH.clear()
+    upgrade(db_url)  # 0002 fills search_text for the entries already there
+    eng = make_engine(db_url)
+    with session_scope(eng) as s:
+        assert ids(kb.search_known_errors(s, "KAYITLAR dinlenirken dosya bulunamadı"))[0] == \
+            "KE-0011"
+    eng.dispose()
