@@ -37,6 +37,7 @@ from storage.models import Contact, Customer, Role, Ticket, TicketEvent, TicketP
 from . import ticket_updates as updates
 from .i18n import register, t
 from .types import Reply, Routing
+from .vocabulary import clock_name
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +203,6 @@ register({
         "en": "{icon} {clock}: {target}",
         "tr": "{icon} {clock}: {target}",
     },
-    "cmd.clock.response": {"en": "Response", "tr": "Yanıt"},
-    "cmd.clock.workaround": {"en": "Workaround", "tr": "Geçici çözüm"},
-    "cmd.clock.resolution": {"en": "Resolution", "tr": "Çözüm"},
     "cmd.state.open": {"en": "open", "tr": "açık"},
     "cmd.state.pending": {"en": "waiting for customer", "tr": "müşteri bekleniyor"},
     "cmd.state.resolved": {"en": "resolved", "tr": "çözüldü"},
@@ -762,7 +760,7 @@ def _done(ctx: Ctx, key: str, ticket: Ticket, **kw: Any) -> Reply:
 
 def _clock_line(state: ClockState, lang: str) -> str:
     icon = ICONS[state.status]
-    clock = t(f"cmd.clock.{state.kind.value}", lang)
+    clock = clock_name(state.kind, lang)
     target = state.target.label()
     due = f"{state.deadline:%Y-%m-%d %H:%M}" if state.deadline else "—"
     if state.status is ClockStatus.NO_TARGET:
@@ -868,7 +866,7 @@ def _list_line(ctx: Ctx, ticket: Ticket, states: list[ClockState], codes: dict[i
         icon = ICONS[nxt.status]
         if nxt.status is ClockStatus.RUNNING and (nxt.fraction or 0) >= 0.75:
             icon = WARN_ICON
-        nxt_text = t("cmd.list.next", ctx.lang, clock=t(f"cmd.clock.{nxt.kind.value}", ctx.lang),
+        nxt_text = t("cmd.list.next", ctx.lang, clock=clock_name(nxt.kind, ctx.lang),
                      left=format_duration(nxt.remaining, ctx.lang))
     summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:59] + "…"
     return t("cmd.list.line", ctx.lang, icon=icon, n=ticket.id, customer=codes[ticket.customer_id],

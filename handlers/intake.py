@@ -61,6 +61,7 @@ from .dialog import (
 from .i18n import normalise_language, register, t
 from .identity import Identity, Refusal, identify_with_dialog, lookup_contact
 from .types import Choice, Reply, Routing
+from .vocabulary import clock_name
 
 log = logging.getLogger("destek.intake")
 
@@ -634,7 +635,7 @@ def _opened_reply(session: Session, cfg: IntakeConfig, ident: Identity, ticket: 
     else:
         paused = not ticket.remote_access
         for state in tickets.clock_states(session, pol, ticket, now):
-            name = t(f"clock.{state.kind.value}", lang)
+            name = clock_name(state.kind, lang)
             if not state.target.has_clock:
                 lines.append(t("due.none", lang, clock=name, target=state.target.label()))
             elif paused or state.deadline is None:
@@ -722,7 +723,7 @@ def _ticket_line(session: Session, cfg: IntakeConfig, ticket: Ticket, lang: str,
     if due:
         nxt = min(due, key=lambda s: s.deadline)  # type: ignore[arg-type,return-value]
         assert nxt.deadline is not None
-        line += " — " + t("due.next", lang, clock=t(f"clock.{nxt.kind.value}", lang),
+        line += " — " + t("due.next", lang, clock=clock_name(nxt.kind, lang),
                           at=_fmt_local(nxt.deadline, zone), state=nxt.status.value)
     return line
 
@@ -949,9 +950,6 @@ register({
         "tr": "#{number} numaralı kayıt açıldı. Önem derecesi {severity} ({severity_name}), plan "
               "{plan}, Seviye {tier} ekibine atandı.",
     },
-    "clock.response": {"en": "Response", "tr": "Yanıt"},
-    "clock.workaround": {"en": "Workaround", "tr": "Geçici çözüm"},
-    "clock.resolution": {"en": "Resolution", "tr": "Kalıcı çözüm"},
     "due.at": {"en": "{clock} ({target}): due {at}", "tr": "{clock} ({target}): son {at}"},
     "due.none": {"en": "{clock}: {target}", "tr": "{clock}: {target}"},
     "due.paused": {

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sla import BusinessCalendar, make_calendar
 
@@ -138,7 +138,7 @@ def contract_products(session: Session, contract: Contract) -> list[Product]:
 
 
 def list_contracts(session: Session, customer_code: str | None = None) -> list[Contract]:
-    query = select(Contract).order_by(Contract.id)
+    query = select(Contract).order_by(col(Contract.id))
     if customer_code:
         query = query.where(Contract.customer_id == get_customer(session, customer_code).id)
     return list(session.exec(query))
@@ -188,11 +188,11 @@ def find_contact(session: Session, ref: str) -> Contact | None:
     conditions: list[Any] = [Contact.name == ref, Contact.slack_id == ref]
     if ref.isdigit():
         conditions += [Contact.id == int(ref), Contact.telegram_id == int(ref)]
-    return session.exec(select(Contact).where(or_(*conditions)).order_by(Contact.id)).first()
+    return session.exec(select(Contact).where(or_(*conditions)).order_by(col(Contact.id))).first()
 
 
 def list_contacts(session: Session, customer_code: str | None = None) -> list[Contact]:
-    query = select(Contact).order_by(Contact.id)
+    query = select(Contact).order_by(col(Contact.id))
     if customer_code:
         query = query.where(Contact.customer_id == get_customer(session, customer_code).id)
     return list(session.exec(query))
@@ -243,7 +243,7 @@ def add_version(
 
 
 def list_versions(session: Session, product_id: int | None = None) -> list[ProductVersion]:
-    query = select(ProductVersion).order_by(ProductVersion.product_id, ProductVersion.released)
+    query = select(ProductVersion).order_by(col(ProductVersion.product_id), col(ProductVersion.released))
     if product_id is not None:
         query = query.where(ProductVersion.product_id == product_id)
     return list(session.exec(query))
