@@ -438,3 +438,43 @@ def usage_report(session: Session, month: str,
         g["total_tokens"] += u.prompt_tokens + u.completion_tokens
         g[u.outcome] = g.get(u.outcome, 0) + 1
     return [groups[k] for k in sorted(groups)]
+
+
+class AIDraftService:
+    """``destek run``: drafts a workaround for every new ticket whose customer has a key.
+
+    The intake announces new tickets after its commit (``handlers.hooks``), possibly from a
+    database worker thread; the draft runs as a task on the bot's loop and never delays intake.
+    """
+
+    name = "ai-drafts"
+
+    def __init__(self, engine: Engine, settings: Settings, *, to_customers_policy: bool,
+                 routing: Routing | None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.to_customers_policy = to_customers_policy
+        self.routing = routing
+        self._unhook: Callable[[], None] | None = None
+
+    async def start(self) -> None:
+        from handlers.hooks import on_ticket_opened
+
+        loop = asyncio.get_running_loop()
+
+        def opened(ticket_id: int) -> None:
+            loop.call_soon_threadsafe(self._draft, ticket_id)
+
+        self._unhook = on_ticket_opened(opened)
+
+    def _draft(self, ticket_id: int) -> None:
+        start_for_ticket(self.engine, self.settings, ticket_id,
+                         to_customers_policy=self.to_customers_policy, routing=self.routing)
+
+    async def stop(self) -> None:
+        if self._unhook is not None:
+            self._unhook()
+        pending = [t for t in _BACKGROUND if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

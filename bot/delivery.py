@@ -279,6 +279,12 @@ class DeliveryWorker:
             error = f"{type(result).__name__}: {result}"
             if isinstance(result, RetryLater):
                 outbox.mark_retry(s, msg.id, now + timedelta(seconds=result.seconds), error)
+                # A rate limit is the channel's "not now", not a failed attempt: it must not use
+                # up the attempts after which a message is given up (nor grow the backoff).
+                row = s.get(OutboxMessage, msg.id)
+                if row is not None and row.attempts > 0:
+                    row.attempts -= 1
+                    s.add(row)
                 return
             if not isinstance(result, PermanentFailure) and (
                     msg.maybe_sent or _ambiguous(result)):

@@ -198,3 +198,78 @@ class LeaderOnly:
 
     def __getattr__(self, attr: str) -> Any:  # send(), worker, ... of the wrapped service
         return getattr(self.service, attr)
+
+
+class TicketChangeFeed:
+    """Leader-only: re-plans tickets changed on OTHER replicas.
+
+    A change made on a replica that is not the leader calls no scheduler hook there, so the
+    leader learns of it from the audit trail (every change of a ticket writes a ticket event
+    first): every ``interval`` seconds it reads the events it has not seen and re-plans their
+    tickets (idempotent: reminders are keyed). Ids are read from a little below the high-water
+    mark, because on PostgreSQL a transaction holding a smaller id may commit later.
+    """
+
+    name = "ticket-change-feed"
+
+    def __init__(self, engine: Engine, scheduler: Any, interval: float = 2.0,
+                 lookback: int = 500) -> None:
+        self.engine = engine
+        self.scheduler = scheduler
+        self.interval = interval
+        self.lookback = lookback
+        self._seen: set[int] = set()
+        self._high = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def _poll(self) -> list[int]:
+        from sqlalchemy import func
+        from sqlmodel import Session, col, select
+
+        from storage.models import TicketEvent
+
+        with Session(self.engine) as s:
+            if not self._high and not self._seen:  # start: the scheduler just reconciled
+                self._high = int(s.exec(select(func.max(TicketEvent.id))).one() or 0)
+                return []
+            low = max(0, self._high - self.lookback)
+            rows = s.exec(select(TicketEvent.id, TicketEvent.ticket_id)
+                          .where(col(TicketEvent.id) > low)).all()
+        changed: set[int] = set()
+        for eid, tid in rows:
+            if eid is not None and eid not in self._seen:
+                self._seen.add(eid)
+                self._high = max(self._high, eid)
+                if eid > low:
+                    changed.add(tid)
+        floor = self._high - self.lookback
+        self._seen = {e for e in self._seen if e > floor}
+        return sorted(changed)
+
+    async def run_once(self) -> int:
+        changed = await asyncio.to_thread(self._poll)
+        for tid in changed:
+            await asyncio.to_thread(self.scheduler.reschedule_ticket, tid)
+        return len(changed)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # noqa: BLE001 - the database may be briefly unavailable
+                log.exception("ticket change feed failed")
+            await asyncio.sleep(self.interval)
+
+    async def start(self) -> None:
+        self._seen, self._high = set(), 0
+        await self.run_once()
+        self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -141,10 +141,25 @@ def _dashboard(ctx: RunContext) -> Service | None:
     return DashboardService(web, ctx.settings.http_host, ctx.settings.dashboard_port)
 
 
+def _ai_drafts(ctx: RunContext) -> Service | None:
+    # Optional OpenAI workaround drafts for new tickets (off unless a key is configured:
+    # globally or for a customer, so the service always listens and checks per ticket).
+    from sla import load_policy
+
+    from .ai_hook import AIDraftService
+    from .routing import routing_from_settings
+
+    return AIDraftService(
+        ctx.engine, ctx.settings,
+        to_customers_policy=load_policy(ctx.settings.policy_path).ai_suggestions_to_customers,
+        routing=routing_from_settings(ctx.settings),
+    )
+
+
 # Channel factories first (they fill ``ctx.channels``), then jobs that use them.
 SERVICE_FACTORIES: list[Callable[[RunContext], Service | None]] = [_telegram, _slack]
 JOB_FACTORIES: list[Callable[[RunContext], Service | None]] = [_sweeper, _sla_scheduler,
-                                                                _dashboard]
+                                                                _dashboard, _ai_drafts]
 
 
 def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
@@ -163,11 +178,15 @@ def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
             services.append(svc)
     # Replicas: the leader-only services run on whichever replica holds the database lease.
     if any(_leader_only(ctx, svc) for svc in services):
-        from .leadership import LeaderOnly, Leadership
+        from .leadership import LeaderOnly, Leadership, TicketChangeFeed
 
         lease = Leadership(ctx.engine, [])
-        services = [LeaderOnly(svc, lease) if _leader_only(ctx, svc) else svc
-                    for svc in services]
+        wrapped: list[Service] = []
+        for svc in services:
+            wrapped.append(LeaderOnly(svc, lease) if _leader_only(ctx, svc) else svc)
+            if svc.name == "sla-scheduler":  # changes made on the other replicas
+                wrapped.append(LeaderOnly(TicketChangeFeed(ctx.engine, svc), lease))
+        services = wrapped
     return services, has_channel
 
 

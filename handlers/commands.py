@@ -220,14 +220,16 @@ register({
               "workaround N text · resolve N text [--fix-version V] · close N · "
               "reopen N reason\n"
               "escalate N tier2|tier3 reason · note N text (internal) · exception N text\n"
-              "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID · help",
+              "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID\n"
+              "kb add N [KB-ID] · report [CUSTOMER] [YYYY-MM] · planned · help",
         "tr": "Komutlar (N = kayıt numarası):\n"
               "ack N · assign N @mühendis · sev N S1..S4 gerekçe\n"
               "pending N eksik-bilgi · resume N\n"
               "workaround N metin · resolve N metin [--fix-version V] · close N · "
               "reopen N gerekçe\n"
               "escalate N tier2|tier3 gerekçe · note N metin (iç not) · exception N metin\n"
-              "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID · help",
+              "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID\n"
+              "kb add N [KB-ID] · report [MÜŞTERİ] [YYYY-AA] · planned · help",
     },
     "cmd.help.customer": {
         "en": "Commands: status N (one of your tickets), list (your organisation's open "
@@ -262,6 +264,9 @@ USAGE = {
     "list": "list [mine|breaching|customer CODE]",
     "suggest": "suggest N",
     "link": "link N KB-ID",
+    "kb": "kb add N [KB-ID]",
+    "report": "report [CUSTOMER] [YYYY-MM]",
+    "planned": "planned",
     "help": "help",
 }
 
@@ -909,6 +914,33 @@ def _link(ctx: Ctx, args: list[str]) -> list[Reply]:
     return [kb.link(ctx.session, ticket.id, args[1], ctx.actor, lang=ctx.lang)]
 
 
+def _kb(ctx: Ctx, args: list[str]) -> list[Reply]:
+    if len(args) not in (2, 3) or args[0].lower() != "add":
+        raise _usage("kb")
+    ticket = _ticket(ctx, "kb", args[1:2])
+    kb = _knowledge()
+    return [kb.kb_add_from_ticket(ctx.session, ticket.id, kb_id=args[2] if len(args) == 3
+                                  else None, actor=ctx.actor, lang=ctx.lang)]
+
+
+def _report(ctx: Ctx, args: list[str]) -> list[Reply]:
+    import tempfile
+    from pathlib import Path
+
+    from .reports import report_reply
+
+    out_dir = Path(tempfile.gettempdir()) / "destek-reports"
+    return [report_reply(ctx.session, ctx.policy, args, ctx.now, out_dir, ctx.lang).reply]
+
+
+def _planned(ctx: Ctx, args: list[str]) -> list[Reply]:
+    from .planned_work import planned_reply
+
+    if args:
+        raise _usage("planned")
+    return [planned_reply(ctx.session, ctx.now, ctx.lang)]
+
+
 HANDLERS: dict[str, Callable[[Ctx, list[str]], list[Reply]]] = {
     "ack": _ack,
     "assign": _assign,
@@ -927,6 +959,9 @@ HANDLERS: dict[str, Callable[[Ctx, list[str]], list[Reply]]] = {
     "help": _help,
     "suggest": _suggest,
     "link": _link,
+    "kb": _kb,
+    "report": _report,
+    "planned": _planned,
 }
 
 VERBS = tuple(HANDLERS)

@@ -41,6 +41,7 @@ from storage.models import (
     TicketKind,
 )
 
+from . import hooks
 from .dialog import (
     BY_KEY,
     CONFIRM,
@@ -620,6 +621,7 @@ def open_from_answers(session: Session, cfg: IntakeConfig, ident: Identity,
                           "clock (P10/P11)", at=now)
     session.flush()
     _enqueue_cards(session, cfg, ticket, ident, product, now)
+    hooks.ticket_opened_on_commit(session, ticket.id)  # type: ignore[arg-type]
     return Opened(ticket, [_opened_reply(session, cfg, ident, ticket, lang, now)])
 
 

@@ -343,3 +343,28 @@ def test_cli_ai_suggest(fake: FakeOpenAI, tmp_path: Path,
         assert "no suggestion (error: HTTP 500)" in res.output
     finally:
         get_settings.cache_clear()
+
+
+async def test_run_service_drafts_for_every_new_ticket(db: Engine, fake: FakeOpenAI) -> None:
+    """`destek run`'s AI service reacts to a committed new ticket without delaying it."""
+    from handlers import hooks
+
+    tid = ticket_id(db, "IVR voice bot")
+    service = ai_hook.AIDraftService(db, settings_for(fake), to_customers_policy=False,
+                                     routing=Routing(engineers=(Destination("slack", "C0ENG"),)))
+    await service.start()
+    try:
+        # What the intake does when it opens a ticket, from a database worker thread.
+        def commit_new_ticket() -> None:
+            with session_scope(db) as s:
+                hooks.ticket_opened_on_commit(s, tid)
+
+        await asyncio.to_thread(commit_new_ticket)
+        for _ in range(200):
+            if any(e.kind == "ai-suggestion" for e in events(db, tid)):
+                break
+            await asyncio.sleep(0.02)
+        assert len(fake.requests) == 1
+        assert [u.outcome for u in usage(db)] == ["ok"]
+    finally:
+        await service.stop()

@@ -323,3 +323,26 @@ def test_knowledge_verbs_are_wired(s, policy, clock) -> None:  # type: ignore[no
     assert out
     assert run(s, policy, who(s, "Can Öztürk"), "link 9 KE-0001", clock()) == \
         "There is no ticket #9."
+
+
+def test_kb_report_and_planned_verbs(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
+    """The knowledge-base, report and planned-work verbs run through the same parser."""
+    from storage.models import KnownError
+
+    t = open_t(s, policy, "BETA", "Bob Brown", clock(), error_text="ERR-42 queue overflow")
+    can = who(s, "Can Öztürk")
+    out = run(s, policy, can, f"kb add {t.id}", clock.advance(minutes=5))
+    assert "resolved" in out  # only a resolved ticket becomes a known error
+    run(s, policy, can, f"workaround {t.id} restart the queue worker", clock.advance(minutes=5))
+    run(s, policy, can, f"resolve {t.id} fixed in 4.3 --fix-version 4.3", clock.advance(hours=1))
+    out = run(s, policy, can, f"kb add {t.id} KE-9001", clock.advance(minutes=5))
+    assert "KE-9001" in out
+    entry = s.get(KnownError, "KE-9001")
+    assert entry is not None and entry.fixed_in == "4.3" and entry.source_ticket_id == t.id
+    assert "Usage: kb add N [KB-ID]" in run(s, policy, can, "kb remove 1", clock())
+    out = run(s, policy, can, "report BETA 2026-11", clock())
+    assert "BETA" in out and "2026-11" in out
+    assert run(s, policy, can, "planned", clock())
+    bob = who(s, "Bob Brown")
+    for line in (f"kb add {t.id}", "report", "planned"):
+        assert "for our support engineers only" in run(s, policy, bob, line, clock())

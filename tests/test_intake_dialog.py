@@ -376,3 +376,34 @@ def test_dialog_definition_is_complete_in_both_languages() -> None:
         assert t(f"field.{f.key}", "tr") != ""
     assert dialog.dependents("product_id") == ["version_text"]
     assert dialog.find_field_by_name("sürüm") is dialog.get_field("version_text")
+
+
+def test_new_ticket_is_announced_after_commit_only(world: Driver) -> None:
+    """The scheduler plans a new ticket's clocks at once, but only once it is committed."""
+    from handlers import hooks
+
+    changed: list[int] = []
+    opened: list[int] = []
+    undo = [hooks.on_ticket_changed(changed.append), hooks.on_ticket_opened(opened.append)]
+    raw = {k: v for k, v in BASE.items() if isinstance(v, str)}
+    raw.update(product_id="Call Recorder", version_text="5.5", attachments="none",
+               attachments_missing_reason="Logs are kept by the customer IT")
+    try:
+        with pytest.raises(RuntimeError), session_scope(world.engine) as s:
+            who = identify(s, "slack", "U0GULF01", world.clock.now)
+            assert isinstance(who, Identity)
+            answers, _ = validate_answers(s, world.cfg, who, raw, world.clock.now)
+            open_from_answers(s, world.cfg, who, answers, world.clock.now, channel="slack")
+            assert changed == [] and opened == []  # not before the commit
+            raise RuntimeError("the adapter's transaction fails")
+        assert changed == [] and opened == []  # rolled back: nothing to announce
+        with session_scope(world.engine) as s:
+            who = identify(s, "slack", "U0GULF01", world.clock.now)
+            assert isinstance(who, Identity)
+            answers, _ = validate_answers(s, world.cfg, who, raw, world.clock.now)
+            number = open_from_answers(s, world.cfg, who, answers, world.clock.now,
+                                       channel="slack").ticket.id
+        assert changed == [number] and opened == [number]
+    finally:
+        for fn in undo:
+            fn()
