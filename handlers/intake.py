@@ -39,6 +39,7 @@ from storage.models import (
     Product,
     Ticket,
     TicketKind,
+    TicketStatus,
 )
 
 from . import hooks
@@ -297,6 +298,10 @@ def handle(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) ->
         _discard(session, row)
         return [Reply(t("cancelled", lang))]
     if row is None:
+        if not msg.command and (msg.text or msg.files):
+            waiting = _ticket_waiting_for(session, ident, msg.channel)
+            if waiting is not None:
+                return [_answer_waiting_ticket(session, cfg, ident, waiting, msg, lang, now)]
         if msg.files and not msg.command:
             return [Reply(t("files.no_dialog", lang))]
         return _start(session, cfg, ident, msg, lang, now)
@@ -793,6 +798,42 @@ def _cmd_access(session: Session, cfg: IntakeConfig, ident: Identity, lang: str,
                  meta={"ticket": str(ticket.id)})
 
 
+def _ticket_waiting_for(session: Session, ident: Identity, channel: str) -> Ticket | None:
+    """The contact's latest ticket on this channel that waits for their answer (P17)."""
+    candidates = session.exec(
+        select(Ticket).where(
+            Ticket.contact_id == ident.contact.id, Ticket.channel == channel,
+            Ticket.status == TicketStatus.PENDING,
+        ).order_by(col(Ticket.id).desc())
+    )
+    for ticket in candidates:
+        pause = tickets.open_pause(session, ticket.id or 0)
+        # Remote access (P13) is confirmed explicitly with /access, not by any message.
+        if pause is not None and pause.kind != "remote-access":
+            return ticket
+    return None
+
+
+def _answer_waiting_ticket(session: Session, cfg: IntakeConfig, ident: Identity, ticket: Ticket,
+                           msg: Incoming, lang: str, now: datetime) -> Reply:
+    """A message from a customer whose ticket waits for them is their answer: it is added to
+    the ticket (files too) and every clock runs again (P17). /new still starts a new report."""
+    for f in msg.files:
+        try:
+            store_attachment(session, cfg, f, ticket_id=ticket.id)
+        except Invalid as exc:
+            return Reply(exc.message(lang))
+    from .commands import customer_replied
+
+    text = (msg.text or "").strip() or ", ".join(f.filename for f in msg.files)
+    customer_replied(session, ticket.id or 0, now=now, text=text, actor=ident.contact,
+                     policy=cfg.policy, routing=cfg.routing)
+    zone = customer_calendar(ident.customer).zone
+    return Reply("\n".join([t("waiting.answered", lang, number=ticket.id),
+                            _ticket_line(session, cfg, ticket, lang, zone, now)]),
+                 meta={"ticket": str(ticket.id)})
+
+
 # -- abandoned dialogs ------------------------------------------------------------------------
 
 
@@ -1003,6 +1044,12 @@ register({
               "yeniden işliyor.",
     },
     "lang.usage": {"en": "Use /lang tr or /lang en.", "tr": "/lang tr ya da /lang en kullanın."},
+    "waiting.answered": {
+        "en": "Thank you: your answer is added to ticket #{number} and its clocks run again. "
+              "To report something new, send /new.",
+        "tr": "Teşekkürler: yanıtınız #{number} numaralı kayda eklendi, süreler yeniden "
+              "işliyor. Yeni bir bildirim için /new yazın.",
+    },
     "lang.set": {"en": "I will speak English with you.", "tr": "Sizinle Türkçe konuşacağım."},
     "list.none": {"en": "Your organisation has no open tickets.",
                   "tr": "Kurumunuzun açık kaydı yok."},

@@ -407,3 +407,33 @@ def test_new_ticket_is_announced_after_commit_only(world: Driver) -> None:
     finally:
         for fn in undo:
             fn()
+
+
+def test_a_customer_message_answers_the_ticket_waiting_for_them(world: Driver) -> None:
+    """P17 on chat channels: the customer's next message is their answer; clocks resume."""
+    from handlers.commands import execute_command
+    from storage.directory import find_contact
+
+    world.send(AYSE, command="start")
+    world.fill(AYSE, BASE)
+    world.send(AYSE, "onayla")
+    ticket = world.tickets()[-1]
+    assert ticket.summary == BASE["summary"]
+    with session_scope(world.engine) as s:
+        deniz = find_contact(s, "Deniz Yılmaz")
+        execute_command(s, world.cfg.policy, deniz, f"pending {ticket.id} the TTS logs",
+                        world.clock.advance(minutes=10), world.cfg.routing)
+    replies = world.send(AYSE, "Loglar ekte, TTS servisi 09:10'da yeniden başladı",
+                         files=(IncomingFile("tts.log", b"restart at 09:10", "text/plain"),))
+    assert f"#{ticket.id} numaralı kayda eklendi" in text_of(replies)
+    with Session(world.engine) as s:
+        t = s.get(Ticket, ticket.id)
+        assert t is not None and t.status == "open"
+        assert [p.ended_at is not None for p in tickets.pauses(s, ticket.id)] == [True]
+        kinds = [e.kind for e in tickets.events(s, ticket.id)]
+        assert kinds[-2:] == ["customer-reply", "resumed"]
+        assert len(s.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()) == 2
+    # Not waiting any more: the next message starts a new report as usual.
+    assert world.step(AYSE) is None
+    world.send(AYSE, "Another problem with the chatbot widget")
+    assert world.step(AYSE) is not None
