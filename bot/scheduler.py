@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("open", "pending")
 SWEEP_JOB, DIGEST_JOB, RECONCILE_JOB = "sla-sweep", "sla-digest", "sla-reconcile"
+# The manager's jobs (issue 7): last month's SLA report on the 1st, end-of-support notices daily.
+MONTHLY_REPORT_JOB, EOS_NOTICES_JOB = "sla-monthly-report", "eos-notices"
 
 # Reminders and alerts are for engineers: DMs speak the contact's language, channel posts
 # speak English (the shared working language of the engineers' and alert channels).
@@ -750,6 +752,24 @@ class SchedulerService:
         self.scheduler.add_job(
             sla_reconcile_job, "interval", minutes=self.reconcile_minutes, id=RECONCILE_JOB,
             replace_existing=True, misfire_grace_time=None,
+        )
+        # Both are idempotent through their outbox keys, so a misfire re-run sends nothing twice.
+        from handlers.releases import eos_notices_job
+
+        from .report_render import monthly_report_job
+
+        url = self.engine.url.render_as_string(hide_password=False)
+        policy_path = getattr(self.settings, "policy_path", None)
+
+        self.scheduler.add_job(
+            monthly_report_job, "cron", day=1, hour=8, minute=0,
+            timezone=ZoneInfo(self.routes.engineers_tz), args=[url],
+            id=MONTHLY_REPORT_JOB, replace_existing=True, misfire_grace_time=24 * 3600,
+        )
+        self.scheduler.add_job(
+            eos_notices_job, "cron", hour=9, minute=0, timezone=ZoneInfo(self.routes.engineers_tz),
+            args=[url, policy_path],
+            id=EOS_NOTICES_JOB, replace_existing=True, misfire_grace_time=24 * 3600,
         )
         self._rearm()
         self._unhook = on_ticket_changed(self._on_ticket_changed)
