@@ -158,6 +158,21 @@ class SlackBot:
         handler = AsyncSlackRequestHandler(self.app)
 
         async def events(request: Request) -> Response:
+            # Bolt parses the body before it checks the signature, and some malformed bodies
+            # (e.g. "event": null, "channel": 0) raise inside it: a 500 for anyone. So: the
+            # signature first (401, as Bolt answers), then the shape (400), then Bolt.
+            from slack_sdk.signature import SignatureVerifier
+
+            body = await request.body()  # Starlette keeps it for Bolt's own read
+            try:
+                signed = SignatureVerifier(self.settings.slack_signing_secret or "") \
+                    .is_valid_request(body, dict(request.headers))
+            except ValueError:  # not UTF-8: Slack never sends that
+                signed = False
+            if not signed:
+                return JSONResponse({"ok": False, "error": "invalid_signature"}, status_code=401)
+            if not _well_formed(body, request.headers.get("content-type", "")):
+                return JSONResponse({"ok": False, "error": "invalid_payload"}, status_code=400)
             return await handler.handle(request)
 
         async def health(request: Request) -> Response:
@@ -572,6 +587,54 @@ def _dialog_files(session: Session, dialog_id: int | None) -> int:
 
     return len(session.exec(select(Attachment.id).where(
         Attachment.dialog_id == dialog_id, col(Attachment.ticket_id).is_(None))).all())
+
+
+_OBJECTS = ("user", "view", "channel", "team", "container", "message", "event", "enterprise")
+
+
+def _shape_ok(data: Any) -> bool:
+    """An object whose well-known parts have the types Bolt assumes."""
+    if not isinstance(data, dict):
+        return False
+    for key in _OBJECTS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, (dict, str)):
+            return False
+    if data.get("event") is not None and not _shape_ok(data["event"]):
+        return False
+    for key in ("type", "text", "ts", "thread_ts", "subtype", "channel_type", "event_ts"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return False
+    files = data.get("files")
+    if files is not None and not (isinstance(files, list)
+                                  and all(isinstance(f, dict) for f in files)):
+        return False
+    if "event" in data and data["event"] is None:
+        return False
+    for key in ("actions", "authorizations"):
+        value = data.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, dict) for v in value)):
+            return False
+    if data.get("type") in ("block_actions", "interactive_message") and not data.get("actions"):
+        return False  # Bolt reads actions[0]
+    return True
+
+
+def _well_formed(body: bytes, content_type: str) -> bool:
+    """A body Bolt can route without raising: JSON events and interactivity payloads must be
+    objects with objects (or ids) where Slack puts them."""
+    from urllib.parse import parse_qs
+
+    try:
+        if "json" in content_type.lower():
+            return _shape_ok(json.loads(body))
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+        if "payload" in form:
+            return _shape_ok(json.loads(form["payload"][0]))
+    except (ValueError, RecursionError):  # undecodable or absurdly nested
+        return False
+    return True
 
 
 def _seen(session: Session, key: str) -> bool:

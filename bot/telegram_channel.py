@@ -154,6 +154,9 @@ class TelegramChannel:
         workers = 1 if sqlite else 8
         self._db = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="destek-db")
         self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._waiting = False
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -192,16 +195,74 @@ class TelegramChannel:
             )
             log.info("telegram: webhook at %s", url)
         else:
-            await app.updater.start_polling(
-                timeout=self.poll_timeout, poll_interval=self.poll_interval,
-                allowed_updates=["message", "callback_query"],
-            )
+            # Our own long-polling loop, not app.updater.start_polling: PTB's updater confirms a
+            # batch (the next getUpdates offset) as soon as it is queued, so a crash lost every
+            # fetched but unprocessed update. Here a batch is confirmed only once processed; a
+            # crash gets it again and the delivery key makes the repeat harmless.
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            self._stopping = False
+            self._poller = asyncio.create_task(self._poll(app), name="telegram-polling")
             log.info("telegram: polling")
+
+    async def _poll(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Fetch, process, then confirm: the offset moves past a batch only after it ran."""
+        offset: int | None = None
+        delay = 1.0
+        gate = asyncio.Semaphore(self.concurrency)
+        while not self._stopping:
+            try:
+                self._waiting = True
+                updates = await app.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout,
+                    allowed_updates=["message", "callback_query"],
+                    read_timeout=self.poll_timeout + 10)
+            except Exception as exc:  # noqa: BLE001 - network, 409 Conflict, flood control:
+                log.warning("telegram getUpdates failed: %s", exc)  # the poller must go on
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            finally:
+                self._waiting = False
+            delay = 1.0
+            if updates:
+                await asyncio.gather(*(self._one(app, gate, u) for u in updates))
+                offset = updates[-1].update_id + 1
+            elif self.poll_interval:
+                await asyncio.sleep(self.poll_interval)
+        if offset is not None:  # confirm the last batch, so a clean restart does not repeat it
+            try:
+                await app.bot.get_updates(offset=offset, timeout=0, limit=1)
+            except TelegramError as exc:
+                log.info("could not confirm the last updates: %s", exc)
+
+    @staticmethod
+    async def _one(app: Application[Any, Any, Any, Any, Any, Any], gate: asyncio.Semaphore,
+                   update: Update) -> None:
+        async with gate:  # FIFO: one user's updates still start in order
+            try:
+                await app.process_update(update)
+            except Exception:  # noqa: BLE001 - one update must not stop the poller
+                log.exception("telegram update %s failed", update.update_id)
+
+    async def _stop_polling(self) -> None:
+        task, self._poller = self._poller, None
+        if task is None:
+            return
+        self._stopping = True
+        if self._waiting:  # idle in a long poll: nothing half-done, stop at once
+            task.cancel()
+        try:
+            await asyncio.wait_for(task, timeout=30)  # else let the running batch finish
+        except (asyncio.CancelledError, TimeoutError):
+            pass
+        except Exception:  # noqa: BLE001 - stopping anyway
+            log.exception("telegram polling failed")
 
     async def stop(self) -> None:
         app, self.app = self.app, None
         if app is None:
             return
+        await self._stop_polling()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -287,7 +348,7 @@ class TelegramChannel:
         base: dict[str, Any] = {"channel": CHANNEL, "user_key": str(user.id),
                                 "chat": str(msg.chat.id), "language_hint": user.language_code}
         text = msg.text or msg.caption or None
-        if text and text.startswith("/"):
+        if text and text.startswith("/") and text[1:].split():  # a bare "/" is just text
             head, *args = text[1:].split()
             command = head.split("@")[0].lower()
             return Incoming(**base, command=command, args=tuple(args)), None

@@ -320,7 +320,7 @@ def execute_command(
     ``handlers.hooks.ticket_changed`` runs after that commit for every changed ticket.
     """
     lang = (actor.language if actor else None) or "en"
-    words = text.strip().split()
+    words = text.replace("\x00", "").strip().split()  # NUL: PostgreSQL text refuses it
     if words and words[0].startswith("/"):
         words[0] = words[0][1:]
         if words[0].split("@")[0].lower() == "destek":  # "/destek verb" or Telegram "/destek@bot"
@@ -361,6 +361,7 @@ def customer_replied(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return False
+    text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
     if ticket.status != TicketStatus.PENDING:
         return False

@@ -19,7 +19,7 @@ import json
 import logging
 import mimetypes
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -273,6 +273,10 @@ def _out_of_hours_note(ident: Identity, lang: str, now: datetime) -> str | None:
 
 def handle(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> list[Reply]:
     """Process one inbound message; the caller commits the session afterwards."""
+    if "\x00" in (msg.text or "") or any("\x00" in a for a in msg.args):
+        # PostgreSQL text cannot hold NUL: one in an answer made the report impossible to save.
+        msg = replace(msg, text=strip_nul(msg.text or "") if msg.text is not None else None,
+                      args=tuple(strip_nul(a) for a in msg.args))
     if msg.command and msg.command not in CUSTOMER_COMMANDS:
         return [Reply(t("cmd.unknown", _quick_lang(session, msg), command=msg.command))]
     if msg.command in ("lang",):
@@ -310,6 +314,11 @@ def handle(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) ->
     if msg.command in ("start", "new"):
         return [Reply(t("dialog.continuing", lang)), _current_prompt(state, ctx, msg.channel, cfg)]
     return _step(session, cfg, ident, row, state, ctx, msg, now)
+
+
+def strip_nul(text: str) -> str:
+    """Text without NUL characters (never meaningful in chat; PostgreSQL refuses them)."""
+    return text.replace("\x00", "")
 
 
 def _quick_lang(session: Session, msg: Incoming) -> str:
@@ -564,7 +573,7 @@ def validate_answers(session: Session, cfg: IntakeConfig, ident: Identity,
     for f in FIELDS:
         if not f.report or not f.applies(answers):
             continue
-        text = (raw.get(f.key) or "").strip()
+        text = strip_nul(raw.get(f.key) or "").strip()
         if not text:
             errors[f.key] = t("invalid.required", lang)
             continue

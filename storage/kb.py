@@ -243,16 +243,28 @@ def _fts_candidates(session: Session, terms: list[str], n: int) -> list[tuple[st
     if not terms and not prefixes:
         return []
     if conn.dialect.name == "postgresql":
-        q = " | ".join(terms + [p + ":*" for p in prefixes])
+        words = terms + [p + ":*" for p in prefixes]
+        q = " | ".join(words)
+        # ts_rank favours an entry repeating one word over a short entry holding every word
+        # asked for (FTS5's bm25 does not): count the query words an entry covers first, and
+        # normalise the rank by document length (flag 1) as bm25 does.
+        params: dict[str, object] = {"q": q, "n": n, "w": RANK_WINDOW}
+        covers = []
+        for i, word in enumerate(words):
+            params[f"t{i}"] = word
+            covers.append(f"(k.search_tsv @@ to_tsquery('simple', :t{i}))::int")
         rows = conn.execute(
             text(
                 # ts_rank reads every matching vector: a query of only common words is ranked
                 # within its first RANK_WINDOW matches (it says little about any entry anyway).
-                "SELECT k.id, ts_rank(k.search_tsv, q) AS r FROM (SELECT id, search_tsv "
+                "SELECT id, cover + r / (1 + r) AS relevance FROM ("
+                f"SELECT k.id, ts_rank(k.search_tsv, q, 1) AS r, {' + '.join(covers)} AS cover "
+                "FROM (SELECT id, search_tsv "
                 "FROM known_errors WHERE search_tsv @@ to_tsquery('simple', :q) AND published "
-                "LIMIT :w) k, to_tsquery('simple', :q) q ORDER BY r DESC, k.id LIMIT :n"
+                "LIMIT :w) k, to_tsquery('simple', :q) q) ranked "
+                "ORDER BY relevance DESC, id LIMIT :n"
             ),
-            {"q": q, "n": n, "w": RANK_WINDOW},
+            params,
         )
         return [(r[0], float(r[1])) for r in rows]
     parts = [f'"{t}"' for t in terms] + [f'"{p}"*' for p in prefixes]

@@ -87,7 +87,8 @@ def _fill_release_0001(url: str) -> dict[str, int]:
 
         ids["customer"] = insert(
             "INSERT INTO customers (code, name, calendar, tz, language, created_at) VALUES "
-            f"('ACME', 'Acme Bankası A.Ş.', 'TR', 'Europe/Istanbul', 'tr', {ts('2026-01-02 08:00:00')})")
+            "('ACME', 'Acme Bankası A.Ş.', 'TR', 'Europe/Istanbul', 'tr', "
+            f"{ts('2026-01-02 08:00:00')})")
         ids["contract"] = insert(
             "INSERT INTO contracts (customer_id, plan, start, \"end\", created_at) VALUES "
             f"(:c, 'premium', '2026-01-01', '2027-12-31', {ts('2026-01-02 08:00:00')})",
