@@ -14,6 +14,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x64657374656B  # "destek": the advisory lock key held while migrating
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -84,7 +85,23 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema at ``url`` to ``revision`` with Alembic."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    if not url.startswith("postgresql"):
+        command.upgrade(alembic_config(url), revision)
+        return
+    # Replicas starting together against one database: the first migrates, the others wait on
+    # this advisory lock and then find the schema at head.
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                command.upgrade(alembic_config(url), revision)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        engine.dispose()
 
 
 def current_revision(url: str) -> str | None:
