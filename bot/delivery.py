@@ -16,6 +16,7 @@ Telegram has no such lookup: there a crash between send and record can repeat on
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import warnings
@@ -63,11 +64,32 @@ class Outgoing:
     late: bool
     maybe_sent: bool = False  # a previous attempt may have been delivered
     created_at: datetime | None = None
+    # What the message carries besides text: {"kind": "ticket_opened", "ticket": N} becomes a
+    # Slack card with the engineers' buttons; {"file": PATH} is uploaded with the text.
+    payload: Mapping[str, Any] | None = None
 
     @classmethod
     def of(cls, m: OutboxMessage) -> Outgoing:
         return cls(m.id or 0, m.key, m.channel, m.target, m.thread, m.text, m.late,
-                   (m.last_error or "").startswith(MAYBE_SENT), m.created_at)
+                   (m.last_error or "").startswith(MAYBE_SENT), m.created_at,
+                   _payload(m.payload))
+
+    @property
+    def file(self) -> Path | None:
+        """An attachment to upload (a report chart), when it still exists."""
+        raw = (self.payload or {}).get("file")
+        path = Path(raw) if isinstance(raw, str) and raw else None
+        return path if path is not None and path.is_file() else None
+
+
+def _payload(raw: str | None) -> Mapping[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class Sender(Protocol):
@@ -90,14 +112,41 @@ class SlackSender:
         from slack_sdk.errors import SlackApiError
 
         try:
+            if msg.file is not None:
+                return await self._upload(msg, msg.file)
             resp = await self.client.chat_postMessage(
                 channel=msg.target, text=msg.text, thread_ts=msg.thread or None,
+                blocks=self._blocks(msg),
                 metadata={"event_type": SLACK_EVENT_TYPE, "event_payload": {"key": msg.key}},
             )
         except SlackApiError as exc:
             _raise_for(exc)
         ts = resp.get("ts")
         return str(ts) if ts else None
+
+    @staticmethod
+    def _blocks(msg: Outgoing) -> list[dict[str, Any]] | None:
+        payload = msg.payload or {}
+        ticket = payload.get("ticket")
+        if payload.get("kind") == "ticket_opened" and isinstance(ticket, int):
+            from .slack_blocks import card_blocks
+
+            return card_blocks(msg.text, ticket)
+        return None
+
+    async def _upload(self, msg: Outgoing, path: Path) -> str | None:
+        """The text as the comment of an uploaded file (files_upload_v2: one message)."""
+        channel = msg.target
+        if channel[:1] in ("U", "W"):  # files.completeUploadExternal wants a channel id
+            opened = await self.client.conversations_open(users=channel)
+            channel = str((opened.get("channel") or {}).get("id") or channel)
+        resp = await self.client.files_upload_v2(
+            channel=channel, file=str(path), filename=path.name, title=path.stem,
+            initial_comment=msg.text, thread_ts=msg.thread or None,
+        )
+        files = resp.get("files") or [resp.get("file") or {}]
+        fid = files[0].get("id") if files else None
+        return str(fid) if fid else None
 
     async def find_sent(self, msg: Outgoing, pages: int = 10) -> str | None:
         """The ts of an earlier post of this outbox row, found by its metadata key; None when
@@ -181,9 +230,19 @@ class TelegramSender:
                 ReplyParameters(message_id=int(msg.thread), allow_sending_without_reply=True)
                 if msg.thread and msg.thread.isdigit() else None
             )
-            sent = await self.bot.send_message(
-                chat_id=msg.target, text=msg.text, reply_parameters=reply
-            )
+            if msg.file is not None and msg.file.suffix.lower() in (".png", ".jpg", ".jpeg"):
+                # Telegram captions stop at 1024 characters: longer text goes first, alone.
+                caption = msg.text if len(msg.text) <= 1024 else None
+                if caption is None:
+                    await self.bot.send_message(chat_id=msg.target, text=msg.text,
+                                                reply_parameters=reply)
+                with msg.file.open("rb") as fh:
+                    sent = await self.bot.send_photo(chat_id=msg.target, photo=fh,
+                                                     caption=caption, reply_parameters=reply)
+            else:
+                sent = await self.bot.send_message(
+                    chat_id=msg.target, text=msg.text, reply_parameters=reply
+                )
         except RetryAfter as exc:
             with warnings.catch_warnings():  # int today, timedelta in PTB 23: both handled
                 warnings.simplefilter("ignore")

@@ -175,3 +175,41 @@ async def test_crashed_worker_lease_returns_the_message(sqlite_url: str, slack: 
     clock.advance(seconds=61)
     assert await worker.run_once() == 1 and len(slack.messages) == 1
     await worker.stop()
+
+
+async def test_ticket_cards_carry_buttons_and_report_charts_are_uploaded(
+    sqlite_url: str, slack: FakeSlackApi, telegram: FakeTelegram, clock: Clock, tmp_path: Path
+) -> None:
+    """The new-ticket card gets the engineers' buttons; a report's chart goes up as a file
+    (Slack's external upload, Telegram's sendPhoto) with the summary as its text."""
+    import json
+
+    engine = make_engine(sqlite_url)
+    chart = tmp_path / "sla-2026-11.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"chart" * 100)
+    with session_scope(engine) as s:
+        outbox.enqueue(s, "ticket:7:opened:slack:C0ENG", "slack", "C0ENG", "#7 S1 ACME: silence",
+                       payload={"kind": "ticket_opened", "ticket": 7, "severity": "S1"},
+                       not_before=clock.now)
+        outbox.enqueue(s, "report:2026-11:all:slack:C0ENG", "slack", "C0ENG",
+                       "SLA report 2026-11: 92 % met", payload={"file": str(chart)},
+                       not_before=clock.now)
+        outbox.enqueue(s, "report:2026-11:all:telegram:-42", "telegram", "-42",
+                       "SLA report 2026-11: 92 % met", payload={"file": str(chart)},
+                       not_before=clock.now)
+    worker = DeliveryWorker(engine, {
+        "slack": SlackSender("xoxb-test", slack.base_url),
+        "telegram": TelegramSender(telegram.token, telegram.base_url),
+    }, now=clock)
+    assert await worker.run_once() == 3
+    [card] = slack.messages
+    blocks = card["blocks"] if isinstance(card["blocks"], list) else json.loads(card["blocks"])
+    actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert actions == ["ticket_ack", "ticket_pending", "ticket_resolve"]
+    [up] = slack.uploads.values()
+    assert up["data"] == chart.read_bytes() and up["shared"] == "C0ENG"
+    assert up["comment"] == "SLA report 2026-11: 92 % met"
+    [photo] = telegram.sent("sendPhoto")
+    assert photo.params["caption"] == "SLA report 2026-11: 92 % met"
+    assert row(engine, "report:2026-11:all:slack:C0ENG").status == "sent"
+    await worker.stop()

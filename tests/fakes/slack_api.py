@@ -68,9 +68,13 @@ class FakeSlackApi:
                 "channel": {"id": "D" + str(a.get("users", "U")).split(",")[0].lstrip("U")}},
             "files.info": FakeSlackApi._files_info,
             "conversations.history": FakeSlackApi._history,
+            "files.getUploadURLExternal": FakeSlackApi._upload_url,
+            "files.completeUploadExternal": FakeSlackApi._complete_upload,
             "conversations.replies": FakeSlackApi._replies,
         }
         self.posted: list[dict[str, Any]] = []  # stored messages (history, replies)
+        self.uploads: dict[str, dict[str, Any]] = {}  # files.getUploadURLExternal → complete
+        self._fids = itertools.count(1)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -82,6 +86,7 @@ class FakeSlackApi:
         app.router.add_post("/api/{method}", self._dispatch)
         app.router.add_get("/api/{method}", self._dispatch)
         app.router.add_get("/files/{fid}", self._download)
+        app.router.add_post("/upload/{fid}", self._receive_upload)
         app.router.add_post("/respond/{key}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -212,6 +217,41 @@ class FakeSlackApi:
         return {"channel": channel, "ts": ts,
                 "message": {"text": args.get("text"), "ts": ts, "user": "UBOT",
                             "thread_ts": args.get("thread_ts")}}
+
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 1 of Slack's external upload: a one-time URL for the bytes."""
+        if not args.get("filename") or not str(args.get("length") or "").isdigit():
+            raise SlackError("invalid_arguments")
+        fid = f"F{next(self._fids):08d}"
+        self.uploads[fid] = {"id": fid, "name": args["filename"], "length": int(args["length"]),
+                             "data": None, "shared": None}
+        return {"upload_url": f"http://127.0.0.1:{self.port}/upload/{fid}", "file_id": fid}
+
+    async def _receive_upload(self, request: web.Request) -> web.Response:
+        """Step 2: the bytes, posted to the upload URL (answers ``OK - <length>``)."""
+        up = self.uploads.get(request.match_info["fid"])
+        if up is None:
+            return web.Response(status=404, text="not found")
+        data = await request.read()
+        up["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files in a channel, with the message text."""
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        out = []
+        for f in files or []:
+            up = self.uploads.get(f.get("id"))
+            if up is None or up["data"] is None:
+                raise SlackError("file_not_found")
+            up.update(shared=args.get("channel_id"), title=f.get("title"),
+                      comment=args.get("initial_comment"), thread_ts=args.get("thread_ts"))
+            out.append({"id": up["id"], "name": up["name"], "title": f.get("title")})
+        if not out:
+            raise SlackError("invalid_arguments")
+        return {"files": out}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}

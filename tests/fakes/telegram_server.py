@@ -279,6 +279,24 @@ class FakeTelegram:
                                      status=400)
         return self._sent_message(p)
 
+    async def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
+        photo = p.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: there is no photo in the "
+                                                     "request"}, status=400)
+        if len(str(p.get("caption") or "")) > 1024:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message caption is too long"},
+                                     status=400)
+        msg = self._sent_message({**p, "text": ""})
+        msg.pop("text")
+        msg["caption"] = p.get("caption") or ""
+        msg["photo"] = [{"file_id": f"photo{msg['message_id']}", "file_unique_id":
+                         f"u{msg['message_id']}", "width": 800, "height": 600,
+                         "file_size": len(photo)}]
+        return msg
+
     async def _m_editMessageText(self, p: dict[str, Any]) -> Any:
         return self._sent_message(p, int(p.get("message_id") or 0) or None)
 
