@@ -5,11 +5,13 @@ A refusal is logged and nothing else is stored: no dialog, no ticket, no clock.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import Date, and_, bindparam
 from sqlmodel import Session, col, select
 
 from storage.directory import customer_calendar, local_today
@@ -96,33 +98,45 @@ def lookup_contact(session: Session, channel: str, user_key: str) -> Contact | N
     return None
 
 
+@functools.cache
+def _lookup_statement(by: str) -> Any:
+    """The per-message identity query, built once per key kind (building a select costs
+    more than running it on SQLite); the values are bound parameters."""
+    query = (
+        select(Contact, Customer, Contract, DialogSession)
+        .join(Customer, Contact.customer_id == Customer.id, isouter=True)  # type: ignore[arg-type]
+        .join(Contract, and_(col(Contract.customer_id) == col(Customer.id),
+                             col(Contract.start) <= bindparam("until", type_=Date),
+                             col(Contract.end) >= bindparam("since", type_=Date)),
+              isouter=True)
+        .join(DialogSession, and_(col(DialogSession.channel) == bindparam("channel"),
+                                  col(DialogSession.user_key) == bindparam("user_key")),
+              isouter=True)
+    )
+    column = {"telegram": Contact.telegram_id, "slack": Contact.slack_id, "id": Contact.id}[by]
+    return query.where(column == bindparam("key"))
+
+
 def _lookup(
     session: Session, channel: str, user_key: str, now: datetime
 ) -> tuple[Contact, Customer | None, list[Contract], DialogSession | None] | None:
     """Contact, customer, the contracts around today and the user's dialog in one round trip
     (this runs for every message)."""
     utc_today = now.date()
-    query = (
-        select(Contact, Customer, Contract, DialogSession)
-        .join(Customer, Contact.customer_id == Customer.id, isouter=True)  # type: ignore[arg-type]
-        .join(Contract, and_(col(Contract.customer_id) == col(Customer.id),
-                             col(Contract.start) <= utc_today + timedelta(days=1),
-                             col(Contract.end) >= utc_today - timedelta(days=1)),
-              isouter=True)
-        .join(DialogSession, and_(col(DialogSession.channel) == channel,
-                                  col(DialogSession.user_key) == user_key), isouter=True)
-    )
+    key: int | str
     if channel == "telegram":
         if not user_key.lstrip("-").isdigit():
             return None
-        query = query.where(Contact.telegram_id == int(user_key))
+        by, key = "telegram", int(user_key)
     elif channel == "slack":
-        query = query.where(Contact.slack_id == user_key)
+        by, key = "slack", user_key
     elif user_key.isdigit():
-        query = query.where(Contact.id == int(user_key))
+        by, key = "id", int(user_key)
     else:
         return None
-    rows = list(session.exec(query))
+    params = {"until": utc_today + timedelta(days=1), "since": utc_today - timedelta(days=1),
+              "channel": channel, "user_key": user_key, "key": key}
+    rows = list(session.exec(_lookup_statement(by), params=params))
     if not rows:
         return None
     return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None], rows[0][3]
