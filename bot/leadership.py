@@ -29,6 +29,8 @@ from sqlalchemy.engine import Engine
 
 from storage import leases
 
+from .tasks import cancel_and_wait
+
 log = logging.getLogger("destek.leadership")
 
 DEFAULT_TTL = 15.0
@@ -157,13 +159,8 @@ class Leadership:
             self.on_change(False)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         was_leading = self.leading
         await self._step_down()
         if was_leading:
@@ -266,10 +263,5 @@ class TicketChangeFeed:
         self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

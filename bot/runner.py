@@ -23,6 +23,7 @@ from handlers.types import Reply
 from storage.db import session_scope
 
 from .config import Settings
+from .tasks import cancel_and_wait
 
 log = logging.getLogger("destek.runner")
 
@@ -74,13 +75,8 @@ class PeriodicTask:
             await asyncio.sleep(self.interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 async def sweep_once(ctx: RunContext) -> int:
