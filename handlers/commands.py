@@ -931,15 +931,7 @@ def _report(ctx: Ctx, args: list[str]) -> list[Reply]:
     from .reports import report_reply
 
     out_dir = Path(tempfile.gettempdir()) / "destek-reports"
-    answer = report_reply(ctx.session, ctx.policy, args, ctx.now, out_dir, ctx.lang)
-    if answer.path is not None:
-        # Posted to the engineers' channels with its chart (the reply itself is text only).
-        stamp = f"{ctx.now:%Y%m%dT%H%M%S}"
-        for dest in ctx.routing.engineers:
-            outbox.enqueue(ctx.session, f"report:asked:{answer.path.stem}:{stamp}:{ctx.actor.id}:"
-                           f"{dest.channel}:{dest.target}", dest.channel, dest.target,
-                           answer.reply.text, payload={"file": str(answer.path)})
-    return [answer.reply]
+    return [report_reply(ctx.session, ctx.policy, args, ctx.now, out_dir, ctx.lang).reply]
 
 
 def _planned(ctx: Ctx, args: list[str]) -> list[Reply]:
