@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -258,6 +259,11 @@ class SlackBot:
         else:
             await self._call(self.client.chat_postEphemeral, channel=body.get("channel_id"),
                              user=body.get("user_id"), text=reply.text, blocks=rendered)
+        chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
+        if chart is not None and chart.is_file() and body.get("channel_id"):
+            # `/destek report`: the chart is posted to the channel it was asked in.
+            await self._call(self.client.files_upload_v2, channel=body.get("channel_id"),
+                             file=str(chart), filename=chart.name, title=chart.stem)
 
     # events ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -311,6 +312,10 @@ class TelegramChannel:
         chat_id = int(incoming.chat or incoming.user_key)
         for reply in replies:
             await context.bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+            chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
+            if chart is not None and chart.is_file():  # /report: the chart follows its summary
+                with chart.open("rb") as fh:
+                    await context.bot.send_photo(chat_id, fh)
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.offload:

@@ -296,6 +296,16 @@ async def test_every_engineer_verb_through_the_slash_command(h: Harness, policy)
     assert any(m["channel"] == "C0ENG" and "tier 3" in m["text"] for m in h.fake.messages)
 
 
+async def test_report_verb_posts_its_chart_to_the_channel(h: Harness, policy) -> None:  # type: ignore[no-untyped-def]
+    slack_ticket(h, policy)
+    resp = await h.command(CAN, "report ACME 2026-11")
+    assert resp.status_code == 200
+    assert "SLA report 2026-11 (ACME)" in h.replies()[-1]
+    [up] = h.fake.uploads.values()
+    assert up["shared"] == "C0ENG" and up["name"] == "sla-2026-11-ACME.png"
+    assert up["data"].startswith(b"\x89PNG")
+
+
 async def test_roles_are_enforced(h: Harness, policy) -> None:  # type: ignore[no-untyped-def]
     n = slack_ticket(h, policy)
     await h.command(AYSE, f"ack {n}")

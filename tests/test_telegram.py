@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -394,3 +395,18 @@ async def test_webhook_mode_when_a_webhook_url_is_configured(
         assert "/new" in sent[0].text
     finally:
         await channel.stop()
+
+
+async def test_engineer_verbs_over_telegram_and_the_report_chart(
+    fake: FakeTelegram, channel: TelegramChannel
+) -> None:
+    """The engineers' verbs work as /VERB on Telegram; /report sends its chart after the text."""
+    deniz = Chat(fake, 9001, "tr")
+    await deniz.say("/ack 1", "Deniz Yılmaz")
+    await deniz.say("/report ACME 2026-11", "2026-11")
+    for _ in range(100):
+        if fake.sent("sendPhoto", chat_id=9001):
+            break
+        await asyncio.sleep(0.05)
+    [photo] = fake.sent("sendPhoto", chat_id=9001)
+    assert photo.params["photo"].startswith(b"\x89PNG")
