@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     slack_command: str = Field(default="/destek", alias="DESTEK_SLACK_COMMAND")
 
     # Where engineers and alerts are told
-    engineers_slack_channel: str | None = Field(default=None, alias="DESTEK_ENGINEERS_SLACK_CHANNEL")
+    engineers_slack_channel: str | None = Field(
+        default=None, alias="DESTEK_ENGINEERS_SLACK_CHANNEL"
+    )
     engineers_telegram_chat: str | None = Field(
         default=None, alias="DESTEK_ENGINEERS_TELEGRAM_CHAT"
     )

@@ -94,7 +94,8 @@ def run_console(
                 actor = find_contact(s, user_key)
                 if routes_to_commands(actor, msg.command):
                     return execute_command(s, cfg.policy, actor,
-                                           " ".join((msg.command, *msg.args)), now(), cfg.routing)
+                                           " ".join((msg.command, *msg.args)), now(), cfg.routing,
+                                           charts=cfg.charts)
             return handle(s, cfg, msg, now())
 
     replies = send(Incoming(CHANNEL, user_key, user_key, command="start"))

@@ -45,7 +45,7 @@ from sla.clock import _epoch, merge_pauses
 from sla.reminders import plan_reminders
 from storage import tickets as ticket_store
 from storage.db import engine_for, session_scope
-from storage.directory import customer_calendar, find_contact, get_customer
+from storage.directory import find_contact, get_customer
 from storage.models import Contact, Customer, Role, Ticket, TicketEvent
 from storage.tickets import TicketView
 
@@ -207,7 +207,7 @@ def open_tickets(session: Session, policy: Policy, now: datetime, customer: str 
             "status": t.status, "summary": t.summary,
             "assignee": view.assignee.name if view.assignee else None,
             "product": view.product.name if view.product else None,
-            "reported": local(t.reported_at, customer_calendar(view.customer).tz),
+            "reported": local(t.reported_at, view.zone.key),
             "clocks": clocks, "urgency": min(running) if running else 10**9,
         })
     rows.sort(key=lambda r: (r["urgency"], r["number"]))
@@ -496,7 +496,7 @@ def create_app(
             view = ticket_store.view(s, pol, t, at)
             clocks = clock_rows(s, pol, view, at, refresh_seconds * 2)
             items = timeline(s, pol, t, at)
-            tz = customer_calendar(view.customer).tz
+            tz = view.zone.key
             head = (
                 f"<p><b>{e(view.customer.code)}</b> · {t.severity} · {e(t.plan)} · {e(t.kind)} "
                 f"· {e(t.status)} · {e(view.product.name if view.product else '—')} "

@@ -28,7 +28,8 @@ DEMO_CUSTOMERS = [
 DEMO_PRODUCTS = [
     ("Voice Bot", "conversational-ai", [("4.2", "2024-05-01"), ("3.1", "2020-02-10")]),
     ("Chatbot", "conversational-ai", [("2.8", "2025-09-15")]),
-    ("Speech Analytics", "conversational-analytics", [("7.0", "2025-03-01"), ("6.4", "2023-06-20")]),
+    ("Speech Analytics", "conversational-analytics",
+     [("7.0", "2025-03-01"), ("6.4", "2023-06-20")]),
     ("Call Recorder", "call-recording", [("5.5", "2024-11-11"), ("4.0", "2019-04-01")]),
 ]
 DEMO_CONTACTS = [

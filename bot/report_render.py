@@ -319,3 +319,16 @@ def monthly_report_job(database_url: str, now: datetime | None = None,
                                target, text, payload={"file": str(png), "pdf": f"{stem}.pdf"})
     log.info("monthly SLA reports for %s: %d files", month, len(written))
     return written
+
+
+def eos_notices_job(database_url: str, policy_path: str | None = None,
+                    now: datetime | None = None) -> int:
+    """Daily scheduler job (e.g. 09:00 in DESTEK_ENGINEERS_TZ): queue the end-of-support
+    notices due; idempotent through the outbox keys. Plain arguments so APScheduler can
+    pickle it. Returns how many notices were queued."""
+    from handlers.releases import eos_notices
+    from sla import load_policy
+    from storage.db import engine_for, session_scope
+
+    with session_scope(engine_for(database_url)) as s:
+        return len(eos_notices(s, load_policy(policy_path), now or datetime.now(UTC)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from handlers.intake import IntakeConfig
+from handlers.reports import ChartMaker
 from handlers.types import Destination, Routing
 from sla import Policy
 
@@ -36,4 +38,12 @@ def intake_config(settings: Settings, policy: Policy) -> IntakeConfig:
         routing=routing_from_settings(settings),
         remind_after=timedelta(minutes=settings.dialog_remind_minutes),
         expire_after=timedelta(minutes=settings.dialog_expire_minutes),
+        charts=report_charts(settings.data_dir),
     )
+
+
+def report_charts(data_dir: Path) -> ChartMaker:
+    """Charts of the `report` verb: drawn with matplotlib into DATA_DIR/reports."""
+    from .report_render import render_png
+
+    return ChartMaker(data_dir / "reports", render_png)

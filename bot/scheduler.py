@@ -38,7 +38,7 @@ from sla.reminders import Threshold, escalations_at, next_threshold, plan_remind
 from sla.ticket_clocks import format_duration
 from storage import outbox, tickets
 from storage.db import make_engine, session_scope
-from storage.directory import customer_calendar
+from storage.directory import calendar_of
 from storage.models import (
     Contact,
     Customer,
@@ -232,8 +232,7 @@ class SlaCore:
         key = (row.calendar, row.tz, row.hours, closed)
         cal = self._calendars.get(key)
         if cal is None:
-            cal = customer_calendar(Customer(code="", name="", calendar=row.calendar, tz=row.tz,
-                                             hours=row.hours, closed_dates=closed))
+            cal = calendar_of(row.calendar, row.tz, row.hours, closed)
             self._calendars[key] = cal
         return cal
 
@@ -754,9 +753,7 @@ class SchedulerService:
             replace_existing=True, misfire_grace_time=None,
         )
         # Both are idempotent through their outbox keys, so a misfire re-run sends nothing twice.
-        from handlers.releases import eos_notices_job
-
-        from .report_render import monthly_report_job
+        from .report_render import eos_notices_job, monthly_report_job
 
         url = self.engine.url.render_as_string(hide_password=False)
         policy_path = getattr(self.settings, "policy_path", None)

@@ -243,7 +243,8 @@ class SlackBot:
 
     def _run_command(self, session: Session, user: str, text: str) -> tuple[list[Reply], bool]:
         actor = lookup_contact(session, "slack", user)
-        replies = execute_command(session, self.policy, actor, text, self.clock(), self.routing)
+        replies = execute_command(session, self.policy, actor, text, self.clock(), self.routing,
+                                  charts=self.cfg.charts)
         staff = actor is not None and actor.role in STAFF_ROLES
         return replies, staff and text.split()[0].lower() == "status"
 
@@ -318,7 +319,7 @@ class SlackBot:
                 return [], None, False, False
         if contact is not None and contact.role in STAFF_ROLES:
             replies = execute_command(session, self.policy, contact, text or "help", now,
-                                      self.routing)
+                                      self.routing, charts=self.cfg.charts)
             return replies, thread, True, False
         msg = intake.Incoming(channel="slack", user_key=user, chat=channel, text=text,
                               files=tuple(files))
@@ -356,7 +357,7 @@ class SlackBot:
             return []
         actor = lookup_contact(session, "slack", user)
         return execute_command(session, self.policy, actor, text or "help", self.clock(),
-                               self.routing)
+                               self.routing, charts=self.cfg.charts)
 
     # buttons ---------------------------------------------------------------------------------
 

@@ -91,7 +91,7 @@ def route_command(
     if routes_to_commands(contact, command):
         cfg = cfg or _default_intake_config()
         return execute_command(session, cfg.policy, contact, " ".join((command, *args)), now,
-                               cfg.routing)
+                               cfg.routing, charts=cfg.charts)
     lang = contact_language(contact, None, language_hint)
     return [Reply(t("cmd.not_available", lang, command=command))]
 

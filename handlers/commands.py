@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
@@ -37,7 +37,10 @@ from storage.models import Contact, Customer, Role, Ticket, TicketEvent, TicketP
 from . import ticket_updates as updates
 from .i18n import register, t
 from .types import Reply, Routing
-from .vocabulary import clock_name
+from .vocabulary import clock_name, status_name
+
+if TYPE_CHECKING:
+    from .reports import ChartMaker
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +206,6 @@ register({
         "en": "{icon} {clock}: {target}",
         "tr": "{icon} {clock}: {target}",
     },
-    "cmd.state.open": {"en": "open", "tr": "açık"},
-    "cmd.state.pending": {"en": "waiting for customer", "tr": "müşteri bekleniyor"},
-    "cmd.state.resolved": {"en": "resolved", "tr": "çözüldü"},
-    "cmd.state.closed": {"en": "closed", "tr": "kapalı"},
     "cmd.list.empty": {"en": "No tickets.", "tr": "Kayıt yok."},
     "cmd.list.line": {
         "en": "{icon} #{n} {customer} {sev} {status} · {assignee} · {next} · {summary}",
@@ -297,6 +296,7 @@ class Ctx:
     lang: str
     now: datetime
     routing: Routing
+    charts: ChartMaker | None = None
 
     @property
     def staff(self) -> bool:
@@ -313,6 +313,7 @@ def execute_command(
     text: str,
     now: datetime,
     routing: Routing,
+    charts: ChartMaker | None = None,
 ) -> list[Reply]:
     """Run one command line (``"ack 12"``, ``"/destek sev 12 S1 outage"``) for ``actor``.
 
@@ -335,7 +336,7 @@ def execute_command(
     handler = HANDLERS.get(verb)
     if handler is None:
         return [Reply(t("cmd.err.unknown_verb", lang, verb=verb))]
-    ctx = Ctx(session, policy, actor, lang, now, routing)
+    ctx = Ctx(session, policy, actor, lang, now, routing, charts)
     if not ctx.staff and verb not in CUSTOMER_VERBS:
         return [Reply(t("cmd.refused.customer", lang, verb=verb))]
     try:
@@ -353,7 +354,7 @@ def customer_replied(
     now: datetime,
     text: str = "",
     actor: Contact | None = None,
-    policy: Policy | None = None,
+    policy: Policy,
     routing: Routing | None = None,
 ) -> bool:
     """A customer wrote in the ticket's conversation: record it and, when the ticket was
@@ -365,7 +366,7 @@ def customer_replied(
     store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
     if ticket.status != TicketStatus.PENDING:
         return False
-    pol = policy or _default_policy()
+    pol = policy
     _end_pauses(session, ticket, now)
     ticket.status = TicketStatus.OPEN
     ev = store.add_event(session, ticket, "resumed", "customer replied", actor=actor, at=now)
@@ -527,18 +528,7 @@ def _end_pauses(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 def _local_tz(session: Session, ticket: Ticket) -> str:
-    return store.ticket_clocks(session, ticket).calendar.tz
-
-
-_POLICY: list[Policy] = []
-
-
-def _default_policy() -> Policy:
-    if not _POLICY:
-        from sla import load_policy
-
-        _POLICY.append(load_policy())
-    return _POLICY[0]
+    return store.ticket_calendar(session, ticket).tz
 
 
 # -- verbs ----------------------------------------------------------------------------------
@@ -793,7 +783,7 @@ def status_text(session: Session, policy: Policy, ticket: Ticket, now: datetime,
     v = store.view(session, policy, ticket, now)
     head = t("cmd.status.head", lang, n=ticket.id, customer=v.customer.code,
              sev=ticket.severity, sev_name=policy.severity_name(ticket.severity, lang),
-             status=t(f"cmd.state.{ticket.status}", lang), tier=ticket.tier,
+             status=status_name(ticket.status, lang), tier=ticket.tier,
              assignee=v.assignee.name if v.assignee else t("cmd.status.unassigned", lang),
              summary=ticket.summary)
     if not v.clocks:
@@ -876,7 +866,7 @@ def _list_line(ctx: Ctx, ticket: Ticket, states: list[ClockState], codes: dict[i
                      left=format_duration(nxt.remaining, ctx.lang))
     summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:59] + "…"
     return t("cmd.list.line", ctx.lang, icon=icon, n=ticket.id, customer=codes[ticket.customer_id],
-             sev=ticket.severity, status=t(f"cmd.state.{ticket.status}", ctx.lang),
+             sev=ticket.severity, status=status_name(ticket.status, ctx.lang),
              assignee=assignee, next=nxt_text, summary=summary)
 
 
@@ -925,13 +915,9 @@ def _kb(ctx: Ctx, args: list[str]) -> list[Reply]:
 
 
 def _report(ctx: Ctx, args: list[str]) -> list[Reply]:
-    import tempfile
-    from pathlib import Path
-
     from .reports import report_reply
 
-    out_dir = Path(tempfile.gettempdir()) / "destek-reports"
-    return [report_reply(ctx.session, ctx.policy, args, ctx.now, out_dir, ctx.lang).reply]
+    return [report_reply(ctx.session, ctx.policy, args, ctx.now, ctx.lang, ctx.charts).reply]
 
 
 def _planned(ctx: Ctx, args: list[str]) -> list[Reply]:

@@ -14,7 +14,6 @@ back into platform messages; nothing here knows a platform.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import mimetypes
@@ -22,12 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
 from sla import Policy
-from storage import kb, outbox, tickets
+from storage import attachments, kb, outbox, tickets
 from storage.directory import customer_calendar, support_window
 from storage.models import (
     Attachment,
@@ -63,7 +62,10 @@ from .dialog import (
 from .i18n import normalise_language, register, t
 from .identity import Identity, Refusal, identify_with_dialog, lookup_contact
 from .types import Choice, Reply, Routing
-from .vocabulary import clock_name
+from .vocabulary import clock_name, status_name
+
+if TYPE_CHECKING:
+    from .reports import ChartMaker
 
 log = logging.getLogger("destek.intake")
 
@@ -80,6 +82,7 @@ class IntakeConfig:
     remind_after: timedelta = timedelta(minutes=30)
     expire_after: timedelta = timedelta(hours=24)
     kb_matches: int = 3
+    charts: ChartMaker | None = None  # for the engineers' `report` verb on the same channels
 
 
 @dataclass(frozen=True)
@@ -527,20 +530,8 @@ def store_attachment(session: Session, cfg: IntakeConfig, f: IncomingFile,
         raise Invalid("files.empty", name=f.filename)
     if cfg.allowed_types and ctype not in cfg.allowed_types:
         raise Invalid("files.type", name=f.filename, type=ctype)
-    digest = hashlib.sha256(f.data).hexdigest()
-    folder = cfg.attachments_dir / digest[:2]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / digest
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(f.data)
-        tmp.replace(path)
-    name = Path(f.filename).name[:255] or "file"
-    att = Attachment(ticket_id=ticket_id, dialog_id=dialog_id, filename=name, content_type=ctype,
-                     size=len(f.data), sha256=digest, path=str(path))
-    session.add(att)
-    session.flush()
-    return att
+    return attachments.store(session, cfg.attachments_dir, f.filename, ctype, f.data,
+                             dialog_id=dialog_id, ticket_id=ticket_id)
 
 
 # -- the ticket -------------------------------------------------------------------------------
@@ -732,7 +723,7 @@ def _cmd_lang(session: Session, msg: Incoming, now: datetime) -> list[Reply]:
 
 def _ticket_line(session: Session, cfg: IntakeConfig, ticket: Ticket, lang: str, zone: Any,
                  now: datetime) -> str:
-    status = t("status." + ticket.status, lang)
+    status = status_name(ticket.status, lang)
     line = f"#{ticket.id} [{ticket.severity}] {status}: {ticket.summary}"
     due = [s for s in tickets.clock_states(session, cfg.policy, ticket, now)
            if s.deadline is not None and s.stopped_at is None and s.target.has_clock]
@@ -1068,8 +1059,4 @@ register({
         "tr": "Kurumunuza ait {ref} numaralı kaydı bulamıyorum.",
     },
     "status.assignee": {"en": "Engineer: {name}", "tr": "Mühendis: {name}"},
-    "status.open": {"en": "open", "tr": "açık"},
-    "status.pending": {"en": "waiting", "tr": "beklemede"},
-    "status.resolved": {"en": "resolved", "tr": "çözüldü"},
-    "status.closed": {"en": "closed", "tr": "kapandı"},
 })

@@ -203,17 +203,3 @@ def eos_notices(session: Session, policy: Policy, now: datetime,
                 out.append(EosNotice(product.name, v.version, window.ends, r.customer.code,
                                      r.contact.name, r.channel))
     return out
-
-
-def eos_notices_job(database_url: str, policy_path: str | None = None,
-                    now: datetime | None = None) -> int:
-    """Daily scheduler job (e.g. 09:00 in DESTEK_ENGINEERS_TZ): queue the end-of-support
-    notices due; idempotent through the outbox keys. Plain arguments so APScheduler can
-    pickle it. Returns how many notices were queued."""
-    from datetime import UTC
-
-    from sla import load_policy
-    from storage.db import engine_for, session_scope
-
-    with session_scope(engine_for(database_url)) as s:
-        return len(eos_notices(s, load_policy(policy_path), now or datetime.now(UTC)))

@@ -101,20 +101,24 @@ class ReportReply:
 Renderer = Callable[[SLAReport, Path], Path]
 
 
+@dataclass(frozen=True)
+class ChartMaker:
+    """How the ``report`` verb draws its chart: given by bot/ (which owns plotting and files)."""
+
+    out_dir: Path
+    render: Renderer
+
+
 def report_reply(
     session: Session,
     policy: Policy,
     args: Sequence[str],
     now: datetime,
-    out_dir: Path,
     lang: str = "en",
-    render: Renderer | None = None,
+    charts: ChartMaker | None = None,
 ) -> ReportReply:
-    """Answer ``report [CUSTOMER] [MONTH]``: a summary Reply and the path of a chart PNG.
-
-    ``render`` writes the chart; by default bot.report_render.render_png (imported lazily so
-    this module stays free of plotting until a chart is asked for).
-    """
+    """Answer ``report [CUSTOMER] [MONTH]``: a summary Reply and, when ``charts`` is given,
+    the path of its chart PNG (also in the reply's ``meta["file"]``)."""
     try:
         customer, month = parse_report_args(args)
         if customer:
@@ -123,20 +127,19 @@ def report_reply(
     except (ValueError, RecordError) as exc:
         return ReportReply(Reply(f"{exc}\n{t('report.usage', lang)}"), None)
     report = monthly_report(session, policy, month, customer, now)
-    if render is None:
-        from bot.report_render import render_png
-
-        render = render_png
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = render(report, out_dir / f"sla-{month}-{customer or 'all'}.png")
+    path = None
+    if charts is not None:
+        charts.out_dir.mkdir(parents=True, exist_ok=True)
+        path = charts.render(report, charts.out_dir / f"sla-{month}-{customer or 'all'}.png")
     text = t("report.summary", lang, month=str(month),
              scope=customer or t("report.all", lang),
              as_of=f"{now:%Y-%m-%d %H:%M} UTC", tickets=len(report.tickets),
              lines="\n".join(summary_lines(report, lang)))
-    return ReportReply(Reply(text, meta={"file": str(path)}), path, report)
+    return ReportReply(Reply(text, meta={"file": str(path)} if path else {}), path, report)
 
 
 __all__ = [
+    "ChartMaker",
     "ReportReply",
     "default_month",
     "monthly_report",

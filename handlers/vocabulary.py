@@ -1,4 +1,4 @@
-"""Words every handler shares (clock names), registered once in both languages."""
+"""Words every handler shares (clock and status names), registered once in both languages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ register({
     "clock.response": {"en": "Response", "tr": "Yanıt"},
     "clock.workaround": {"en": "Workaround", "tr": "Geçici çözüm"},
     "clock.resolution": {"en": "Resolution", "tr": "Çözüm"},
+    "ticket.status.open": {"en": "open", "tr": "açık"},
+    "ticket.status.pending": {"en": "waiting for customer", "tr": "müşteri bekleniyor"},
+    "ticket.status.resolved": {"en": "resolved", "tr": "çözüldü"},
+    "ticket.status.closed": {"en": "closed", "tr": "kapalı"},
 })
+
+
+def status_name(status: str, lang: str | None) -> str:
+    """A ticket status (open, pending, resolved, closed) as people read it, in ``lang``."""
+    return t(f"ticket.status.{status}", lang)
 
 
 def clock_name(kind: ClockKind, lang: str | None) -> str:

@@ -43,11 +43,16 @@ def parse_closed_dates(text: str | None) -> list[date]:
         raise RecordError(f"bad closed date in {text!r}: {exc}") from None
 
 
+def calendar_of(
+    preset: str, tz: str | None, hours: str | None, closed_dates: str | None
+) -> BusinessCalendar:
+    """A calendar from stored columns (a customer's, or a ticket's snapshot of them)."""
+    return make_calendar(preset, tz, hours, parse_closed_dates(closed_dates))
+
+
 def customer_calendar(customer: Customer) -> BusinessCalendar:
     """The business calendar a customer's contract runs on (P1, P2)."""
-    return make_calendar(
-        customer.calendar, customer.tz, customer.hours, parse_closed_dates(customer.closed_dates)
-    )
+    return calendar_of(customer.calendar, customer.tz, customer.hours, customer.closed_dates)
 
 
 # -- customers ------------------------------------------------------------------------------
@@ -243,7 +248,9 @@ def add_version(
 
 
 def list_versions(session: Session, product_id: int | None = None) -> list[ProductVersion]:
-    query = select(ProductVersion).order_by(col(ProductVersion.product_id), col(ProductVersion.released))
+    query = select(ProductVersion).order_by(
+        col(ProductVersion.product_id), col(ProductVersion.released)
+    )
     if product_id is not None:
         query = query.where(ProductVersion.product_id == product_id)
     return list(session.exec(query))

@@ -6,12 +6,20 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from sla import ClockKind, ClockState, Policy, TicketClocks, evaluate_clocks
+from sla import (
+    BusinessCalendar,
+    ClockKind,
+    ClockState,
+    Policy,
+    TicketClocks,
+    evaluate_clocks,
+)
 
-from .directory import customer_calendar
+from .directory import calendar_of
 from .models import Contact, Customer, Product, Ticket, TicketEvent, TicketKind, TicketPause
 
 
@@ -84,16 +92,16 @@ def has_clock(ticket: Ticket) -> bool:
     return ticket.kind != TicketKind.SERVICE_REQUEST
 
 
-def ticket_clocks(session: Session, ticket: Ticket) -> TicketClocks:
-    """The pure inputs of a ticket's clocks, read from the database."""
+def ticket_calendar(session: Session, ticket: Ticket) -> BusinessCalendar:
+    """The calendar snapshotted on the ticket, with the customer's current extra closed dates."""
     customer = session.get(Customer, ticket.customer_id)
     assert customer is not None
-    calendar = customer_calendar(
-        Customer(
-            code=customer.code, name=customer.name, calendar=ticket.calendar, tz=ticket.tz,
-            hours=ticket.hours, closed_dates=customer.closed_dates,
-        )
-    )
+    return calendar_of(ticket.calendar, ticket.tz, ticket.hours, customer.closed_dates)
+
+
+def ticket_clocks(session: Session, ticket: Ticket) -> TicketClocks:
+    """The pure inputs of a ticket's clocks, read from the database."""
+    calendar = ticket_calendar(session, ticket)
     stops: dict[ClockKind, datetime | None] = {
         ClockKind.RESPONSE: ticket.responded_at,
         ClockKind.WORKAROUND: ticket.workaround_at or ticket.resolved_at,
@@ -146,11 +154,11 @@ class TicketView:
     product: Product | None
     assignee: Contact | None
     clocks: list[ClockState]
+    zone: ZoneInfo  # the customer's timezone: times are shown there
 
     def as_dict(self) -> dict[str, Any]:
         t = self.ticket
-        zone = self.clocks[0].deadline.tzinfo if self.clocks and self.clocks[0].deadline else None
-        local = t.reported_at.astimezone(zone) if zone else t.reported_at
+        local = t.reported_at.astimezone(self.zone)
         return {
             "number": t.id,
             "customer": self.customer.code,
@@ -186,7 +194,8 @@ def view(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> Tic
     product = session.get(Product, ticket.product_id) if ticket.product_id else None
     assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
     return TicketView(
-        ticket, customer, contact, product, assignee, clock_states(session, policy, ticket, now)
+        ticket, customer, contact, product, assignee, clock_states(session, policy, ticket, now),
+        ticket_calendar(session, ticket).zone,
     )
 
 

@@ -231,7 +231,8 @@ def test_customer_reply_resumes_a_pending_ticket(s, policy, clock) -> None:  # t
     assert kinds(s, t.id)[-2:] == ["customer-reply", "resumed"]
     assert "yanıtınızı aldık" in customer_msgs(s, t.id)[-1].text
     # a reply to a ticket that is not waiting is recorded, nothing resumes
-    assert not customer_replied(s, t.id, now=clock.advance(minutes=1), text="thanks")
+    assert not customer_replied(s, t.id, now=clock.advance(minutes=1), text="thanks",
+                                policy=policy)
 
 
 def test_scheduler_hook_fires_after_commit(s, policy, clock) -> None:  # type: ignore[no-untyped-def]

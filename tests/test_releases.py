@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from handlers.releases import add_release, eos_notices, eos_notices_job
+from bot.report_render import eos_notices_job
+from handlers.releases import add_release, eos_notices
 from sla import Policy
 from storage import directory, tickets
 from storage.db import session_scope

@@ -53,8 +53,8 @@ from typer.testing import CliRunner
 
 from bot import config
 from bot.cli import load_commands
-from bot.report_render import render, to_csv, to_markdown
-from handlers.reports import monthly_report, parse_report_args, report_reply
+from bot.report_render import render, render_png, to_csv, to_markdown
+from handlers.reports import ChartMaker, monthly_report, parse_report_args, report_reply
 from sla import ClockKind, Policy
 from sla.attainment import Month, percentile
 from storage import directory, tickets
@@ -213,8 +213,9 @@ def test_renderings(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
 
     with session_scope(engine) as s:
-        answer = report_reply(s, policy, ["ACME", "2026-10"], AS_OF, tmp_path / "out", "tr")
-        bad = report_reply(s, policy, ["NOPE"], AS_OF, tmp_path / "out")
+        answer = report_reply(s, policy, ["ACME", "2026-10"], AS_OF, "tr",
+                              ChartMaker(tmp_path / "out", render_png))
+        bad = report_reply(s, policy, ["NOPE"], AS_OF)
     assert answer.path is not None and answer.path.read_bytes().startswith(b"\x89PNG")
     assert "SLA raporu 2026-10 (ACME)" in answer.reply.text
     assert "Yanıt: 50.0% karşılandı (2 karşılandı, 2 aşıldı, 1 devam ediyor)" in answer.reply.text

@@ -63,6 +63,9 @@ def test_no_remote_access_opens_paused(engine, policy) -> None:  # type: ignore[
         states = tickets.clock_states(s, policy, t, start + timedelta(hours=5))
         assert all(c.status is ClockStatus.PAUSED and c.deadline is None for c in states)
         assert t.status == "pending"
+        # No deadline to borrow a timezone from: still shown in the customer's local time.
+        shown = tickets.view(s, policy, t, start).as_dict()["reported_at"]
+        assert shown == "2026-11-26T10:00:00+03:00"
 
 
 def test_outbox_key_is_unique(engine) -> None:  # type: ignore[no-untyped-def]
