@@ -21,6 +21,7 @@ __all__ = [
     "Target",
     "DEFAULT_POLICY_PATH",
     "load_policy",
+    "parse_policy",
     "parse_target",
 ]
 
@@ -267,11 +268,31 @@ def _format_error(exc: ValidationError) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    """Validate policy YAML text (pure); errors name ``source``, the key and the problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise PolicyError(f"policy file {source}:{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise PolicyError(f"policy file {source}: expected a mapping at the top level")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(f"policy file {source}: {_format_error(exc)}") from None
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
-    """Load and validate a policy file (the shipped default when ``path`` is None)."""
+    """Read and validate a policy file (the shipped default when ``path`` is None).
+
+    The one file read of this package, kept here so every caller gets the same messages.
+    """
     p = Path(path) if path else DEFAULT_POLICY_PATH
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError(f"policy file {p}: not found") from None
     except UnicodeDecodeError as exc:
@@ -280,14 +301,4 @@ def load_policy(path: str | Path | None = None) -> Policy:
         ) from None
     except OSError as exc:
         raise PolicyError(f"policy file {p}: cannot read ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PolicyError(f"policy file {p}:{where}: {problem}") from None
-    if not isinstance(raw, dict):
-        raise PolicyError(f"policy file {p}: expected a mapping at the top level")
-    try:
-        return Policy.model_validate(raw)
-    except ValidationError as exc:
-        raise PolicyError(f"policy file {p}: {_format_error(exc)}") from None
+    return parse_policy(text, str(p))
