@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from .config import Settings
 
 log = logging.getLogger("destek.telegram")
 CHANNEL = "telegram"
+COMMAND_STEP = "cmd"  # callback data "cmd|ack 12": a command line, not a dialog answer
 TELEGRAM_FILE_LIMIT = 20 * 1024 * 1024  # bots cannot download bigger files
 
 register({
@@ -105,6 +107,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     for i, c in enumerate(reply.choices):
         data = f"{step}|{c.value}"
         if len(data.encode()) > 64:  # Telegram's callback_data limit: send the position
+            if step == COMMAND_STEP:
+                continue  # a command line has no position to send: it is typed instead
             data = f"{step}|{i + 1}"
         buttons.append(InlineKeyboardButton(c.label[:64], callback_data=data))
     short = all(len(c.label) <= 14 for c in reply.choices)
@@ -385,14 +389,27 @@ class TelegramChannel:
                 # No read first: the primary key refuses a second delivery right here (a
                 # Core insert, lighter than the ORM's unit of work on this hot path).
                 session.execute(insert(ProcessedDelivery).values(key=key, at=now))
+                if msg.button_step == COMMAND_STEP and msg.text:
+                    # A command button (a page's "Take it", suggest's "Link"): the line runs
+                    # as the person who pressed it; execute_command checks their role.
+                    verb, *args = msg.text.split()
+                    return _command_buttons(route_command(
+                        session, msg.channel, msg.user_key, msg.chat, verb, args, now,
+                        msg.language_hint, cfg=self.cfg))
                 if msg.command and (msg.command not in CUSTOMER_COMMANDS
                                     or _is_staff(session, msg.user_key)):
-                    return route_command(session, msg.channel, msg.user_key, msg.chat,
-                                         msg.command, msg.args, now, msg.language_hint,
-                                         cfg=self.cfg)
+                    return _command_buttons(route_command(
+                        session, msg.channel, msg.user_key, msg.chat, msg.command, msg.args,
+                        now, msg.language_hint, cfg=self.cfg))
                 return handle(session, self.cfg, msg, now)
         except IntegrityError:
             return None  # the same update committed concurrently
+
+
+def _command_buttons(replies: list[Reply]) -> list[Reply]:
+    """A command reply's choices are command lines: mark them so a press comes back as one."""
+    return [replace(r, meta={**r.meta, "step": COMMAND_STEP}) if r.choices else r
+            for r in replies]
 
 
 def _is_staff(session: Session, user_key: str) -> bool:
