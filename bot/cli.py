@@ -414,6 +414,7 @@ COMMAND_MODULES = [
     "bot.cli_report",
     "bot.cli_dashboard",
     "bot.cli_sla",
+    "bot.cli_oncall",
 ]
 
 

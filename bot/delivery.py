@@ -132,6 +132,10 @@ class SlackSender:
             from .slack_blocks import card_blocks
 
             return card_blocks(msg.text, ticket)
+        if payload.get("kind") == "page" and isinstance(ticket, int):
+            from .slack_blocks import page_blocks
+
+            return page_blocks(msg.text, ticket, str(payload.get("lang") or "en"))
         return None
 
     async def _upload(self, msg: Outgoing, path: Path) -> str | None:
@@ -241,7 +245,8 @@ class TelegramSender:
                                                      caption=caption, reply_parameters=reply)
             else:
                 sent = await self.bot.send_message(
-                    chat_id=msg.target, text=msg.text, reply_parameters=reply
+                    chat_id=msg.target, text=msg.text, reply_parameters=reply,
+                    reply_markup=_telegram_buttons(msg),
                 )
         except RetryAfter as exc:
             with warnings.catch_warnings():  # int today, timedelta in PTB 23: both handled
@@ -256,6 +261,20 @@ class TelegramSender:
     async def close(self) -> None:
         if self._ready:
             await self.bot.shutdown()
+
+
+def _telegram_buttons(msg: Outgoing) -> Any:
+    """A page's "Take it" button: callback ``cmd|ack N`` runs ``ack N`` as whoever presses it."""
+    payload = msg.payload or {}
+    ticket = payload.get("ticket")
+    if payload.get("kind") != "page" or not isinstance(ticket, int):
+        return None
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    from handlers.oncall import take_label
+
+    label = take_label(str(payload.get("lang") or "en"))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"cmd|ack {ticket}")]])
 
 
 class ConsoleSender:

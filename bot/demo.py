@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlmodel import Session, select
@@ -61,6 +62,7 @@ def seed(session: Session, pol: Policy, now: datetime) -> bool:
     for code, name, role, trained, lang, slack, tg in DEMO_CONTACTS:
         directory.add_contact(session, code, name, role, trained, lang, slack, tg)
     _seed_tickets(session, pol, now)
+    _seed_oncall(session, now)
     from storage.kb import import_dir  # demo known errors (bot/demo_kb/*.md)
 
     import_dir(session, Path(__file__).with_name("demo_kb"))
@@ -96,6 +98,24 @@ def _seed_tickets(session: Session, pol: Policy, now: datetime) -> None:
         proposed_severity="S2", kind=TicketKind.DEFECT, remote_access=False,
         channel="console",
     )
+
+
+def _seed_oncall(session: Session, now: datetime) -> None:
+    """Weekly rotations handed over on Mondays at 09:00 Istanbul time, in force this week."""
+    from storage import oncall
+
+    from .cli_oncall import first_handover
+
+    tz = "Europe/Istanbul"
+    today = now.astimezone(ZoneInfo(tz)).date()
+    first = first_handover(0, time(9, 0), tz, None, today)
+    if first > now:  # Monday before 09:00: last week's hand-over is the one in force
+        first -= timedelta(days=7)
+    deniz = directory.find_contact(session, "Deniz Yılmaz")
+    can = directory.find_contact(session, "Can Öztürk")
+    assert deniz and can
+    oncall.add_rotation(session, "L2 primary", "primary", [deniz, can], first, tz)
+    oncall.add_rotation(session, "L2 secondary", "secondary", [can, deniz], first, tz)
 
 
 def sla_table(session: Session, pol: Policy, now: datetime) -> list[str]:
@@ -153,6 +173,9 @@ def demo(
 
         for line in demo_dashboard_lines(s, cfg):
             typer.echo(line)
+        from handlers.oncall import who_text
+
+        typer.echo(who_text(s, now, "en"))
     if chat:
         from .cli_chat import chat_as
 

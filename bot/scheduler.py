@@ -36,13 +36,14 @@ from handlers.i18n import register, t
 from sla import BusinessCalendar, ClockKind, Policy, TicketClocks, evaluate_clocks, load_policy
 from sla.reminders import Threshold, escalations_at, next_threshold, plan_reminders
 from sla.ticket_clocks import format_duration
-from storage import outbox, tickets
+from storage import oncall, outbox, tickets
 from storage.db import make_engine, session_scope
 from storage.directory import calendar_of
 from storage.models import (
     Contact,
     Customer,
     OutboxMessage,
+    Page,
     ProcessedDelivery,
     Role,
     Ticket,
@@ -51,6 +52,7 @@ from storage.models import (
 )
 
 from .delivery import DeliveryWorker, Sender, senders_from_settings
+from .paging import OPEN_TRIGGER, Pager
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ OPEN_STATUSES = ("open", "pending")
 SWEEP_JOB, DIGEST_JOB, RECONCILE_JOB = "sla-sweep", "sla-digest", "sla-reconcile"
 # The manager's jobs (issue 7): last month's SLA report on the 1st, end-of-support notices daily.
 MONTHLY_REPORT_JOB, EOS_NOTICES_JOB = "sla-monthly-report", "eos-notices"
+PAGE_JOB = "oncall-page"  # the next step of the earliest on-call page (bot.paging)
 
 # Reminders and alerts are for engineers: DMs speak the contact's language, channel posts
 # speak English (the shared working language of the engineers' and alert channels).
@@ -189,6 +192,8 @@ class Outcome:
     enqueued: int = 0
     late: int = 0
     next: dict[int, datetime] = field(default_factory=dict)
+    paged: bool = False  # pages started or moved: the page job needs re-arming
+    page_next: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +230,7 @@ class SlaCore:
         self.routes = routes
         self._calendars: dict[tuple[str, str | None, str | None, str | None],
                               BusinessCalendar] = {}
+        self.pager = Pager(policy, routes, self._calendar)
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -274,10 +280,25 @@ class SlaCore:
                 plan = self.plan_ticket(s, ticket, now)
                 done = {_prefix_of(k) for k in outbox.keys_for_tickets(s, [tid])}
                 self._handle(s, ticket, plan, now, done, out, cache)
+                if self.pager.on_open(s, ticket, now) is not None:
+                    cache.paged = True
             self._flush(s, cache, out)
+            if out.paged:
+                out.page_next = oncall.next_page_at(s)
+        return out
+
+    def advance_pages(self, now: datetime) -> Outcome:
+        """Send every due step of the on-call pages; report when the next one is due."""
+        out = Outcome()
+        with session_scope(self.engine) as s:
+            out.tickets = out.enqueued = self.pager.advance(s, now)
+            s.flush()
+            out.paged = True
+            out.page_next = oncall.next_page_at(s)
         return out
 
     def _flush(self, s: Session, cache: _PassCache, out: Outcome) -> None:
+        out.paged = out.paged or cache.paged
         rows = list({r["key"]: r for r in cache.messages}.values())
         cache.messages = []
         if rows:
@@ -341,6 +362,9 @@ class SlaCore:
                     dests.append((dm, "sla.escalation"))
             if not managers:
                 dests += [(d, "sla.escalation") for d in self.routes.alerts]
+        if self.pager.on_threshold(s, ticket, prefix, th.kind, th.fraction, th.at, now,
+                                   th.deadline) is not None:
+            cache.paged = True
         for dest, key in dests:
             text = self._text(key, dest.lang, ticket, customer, assignee, th, now, late,
                               tier_note.get(dest.lang, ""))
@@ -421,7 +445,31 @@ class SlaCore:
                 for tid, plan in chunk:
                     self._handle(s, loaded[tid], plan, now, done, Outcome(), cache)
                 self._flush(s, cache, out)
+            self._page_missed_openings(s, rows, closed, now, cache)
+            self._flush(s, cache, out)
+            out.page_next = oncall.next_page_at(s)
         return out
+
+    def _page_missed_openings(self, s: Session, rows: list[_Row],
+                              closed: dict[int | None, str | None], now: datetime,
+                              cache: _PassCache) -> None:
+        """Tickets reported out of hours while no scheduler ran: page them now (once)."""
+        candidates = [
+            r for r in rows if r.responded_at is None
+            and self.policy.pages(r.plan, r.severity, r.family, ClockKind.RESPONSE)
+            and not self._calendar(r, closed.get(r.customer_id)).timeline().is_open(
+                r.reported_at.timestamp())
+        ]
+        if not candidates:
+            return
+        paged = set(s.exec(select(Page.ticket_id).where(
+            col(Page.ticket_id).in_([r.id for r in candidates]),
+            Page.trigger == OPEN_TRIGGER)))
+        for r in candidates:
+            ticket = s.get(Ticket, r.id)
+            if r.id not in paged and ticket is not None and \
+                    self.pager.on_open(s, ticket, now) is not None:
+                cache.paged = True
 
     def digest(self, now: datetime) -> int:
         """The 08:00 digest to the engineers' channels: open tickets by remaining time."""
@@ -498,6 +546,7 @@ class _PassCache:
         self.s = s
         self.bulk = bulk
         self.messages: list[dict[str, Any]] = []
+        self.paged = False
         self._customers: dict[int, Customer | None] = {}
         self._contacts: dict[int, Contact | None] = {}
         self._managers: list[Contact] | None = None
@@ -559,6 +608,12 @@ async def sla_reconcile_job() -> None:
         await _ACTIVE.reconcile()
 
 
+async def oncall_page_job() -> None:
+    """APScheduler job: the next step of every on-call page that is due."""
+    if _ACTIVE is not None:
+        await _ACTIVE.advance_pages(fired=True)
+
+
 class SchedulerService:
     """The scheduler and the outbox delivery worker as one async service (start/stop)."""
 
@@ -597,6 +652,8 @@ class SchedulerService:
         self._heap: list[tuple[float, int]] = []
         self._next: dict[int, float] = {}
         self._armed: float | None = None
+        self._page_next: datetime | None = None
+        self._page_armed: datetime | None = None
         self._unhook: Callable[[], None] | None = None
         self._sweeping = asyncio.Lock()
 
@@ -648,7 +705,9 @@ class SchedulerService:
         out = self.core.process_ticket(ticket_id, now or self.now())
         nxt = out.next.get(ticket_id)
         self._set_next({ticket_id: nxt})
-        self._after_change(out.enqueued)
+        if out.paged:
+            self._page_next = out.page_next
+        self._after_change(out.enqueued or out.paged)
         return nxt
 
     async def sweep(self, now: datetime | None = None) -> Outcome:
@@ -659,6 +718,8 @@ class SchedulerService:
             ids = self._pop_due(now)
             out = await asyncio.to_thread(self.core.process_ids, ids, now) if ids else Outcome()
             self._set_next({tid: out.next.get(tid) for tid in ids})
+            if out.paged:
+                self._page_next = out.page_next
         self._rearm()
         if out.enqueued and self.worker is not None:
             self.worker.wake()
@@ -670,6 +731,19 @@ class SchedulerService:
             self._next = {tid: at.timestamp() for tid, at in out.next.items()}
             self._heap = [(e, tid) for tid, e in self._next.items()]
             heapq.heapify(self._heap)
+        self._page_next = out.page_next
+        self._rearm()
+        if out.enqueued and self.worker is not None:
+            self.worker.wake()
+        return out
+
+    async def advance_pages(self, now: datetime | None = None, fired: bool = False) -> Outcome:
+        """Send the due steps of the on-call pages and arm the page job at the next one."""
+        if fired:
+            self._page_armed = None  # a date job is gone once it fired
+        async with self._sweeping:
+            out = await asyncio.to_thread(self.core.advance_pages, now or self.now())
+            self._page_next = out.page_next
         self._rearm()
         if out.enqueued and self.worker is not None:
             self.worker.wake()
@@ -700,6 +774,7 @@ class SchedulerService:
         """Point the single sweep job at the earliest pending threshold (event-loop thread)."""
         if self.scheduler is None or not self.scheduler.running:
             return
+        self._rearm_pages()
         at = self.next_due()
         epoch = None if at is None else at.timestamp()
         if epoch == self._armed and (epoch is None or self.scheduler.get_job(SWEEP_JOB)):
@@ -715,13 +790,27 @@ class SchedulerService:
             )
         self._armed = epoch
 
+    def _rearm_pages(self) -> None:
+        """Point the page job at the earliest due step (``_page_armed``: the job we left)."""
+        at = self._page_next
+        if at == self._page_armed:
+            return
+        if at is None:
+            if self.scheduler.get_job(PAGE_JOB) is not None:
+                self.scheduler.remove_job(PAGE_JOB)
+        else:
+            self.scheduler.add_job(oncall_page_job, "date", run_date=at, id=PAGE_JOB,
+                                   replace_existing=True, misfire_grace_time=None,
+                                   coalesce=True, max_instances=4)
+        self._page_armed = at
+
     def _on_ticket_changed(self, ticket_id: int) -> None:
         self.reschedule_ticket(ticket_id)
 
     def _on_skipped(self, event: Any) -> None:
         # A skipped date job is removed by APScheduler: arm the sweep again right after.
-        if event.job_id == SWEEP_JOB and self._loop is not None:
-            self._armed = None
+        if event.job_id in (SWEEP_JOB, PAGE_JOB) and self._loop is not None:
+            self._armed = self._page_armed = None
             self._loop.call_later(0.01, self._rearm)
 
     async def start(self) -> None:
@@ -743,7 +832,7 @@ class SchedulerService:
         )
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
-        self._armed = None
+        self._armed = self._page_armed = None
         self.scheduler.add_job(
             sla_digest_job, "cron", hour=8, minute=0, timezone=ZoneInfo(self.routes.engineers_tz),
             id=DIGEST_JOB, replace_existing=True, misfire_grace_time=4 * 3600,

@@ -13,6 +13,7 @@ from typing import Any
 
 from handlers.dialog import FieldDef, FieldKind
 from handlers.i18n import register, t
+from handlers.oncall import take_label
 from handlers.types import Choice, Reply
 
 INTAKE_CALLBACK = "intake_modal"
@@ -128,6 +129,13 @@ def card_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, A
         elements.append(button)
     return [section(text), {"type": "actions", "block_id": f"card_{ticket_id}",
                             "elements": elements}]
+
+
+def page_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, Any]]:
+    """An on-call page: its text and one "Take it" button (the ``ack`` of the ticket)."""
+    return [section(text), {"type": "actions", "block_id": f"page_{ticket_id}", "elements": [
+        {"type": "button", "action_id": "ticket_ack", "style": "danger",
+         "text": _plain(take_label(lang), 75), "value": str(ticket_id)}]}]
 
 
 def verb_modal(verb: str, ticket_id: int, lang: str, metadata: Mapping[str, Any]) -> dict[str, Any]:

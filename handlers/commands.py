@@ -36,6 +36,7 @@ from storage.models import Contact, Customer, Role, Ticket, TicketEvent, TicketP
 
 from . import ticket_updates as updates
 from .i18n import register, t
+from .oncall import oncall_reply, take_pages
 from .types import Reply, Routing
 from .vocabulary import clock_name, status_name
 
@@ -220,7 +221,8 @@ register({
               "reopen N reason\n"
               "escalate N tier2|tier3 reason · note N text (internal) · exception N text\n"
               "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID\n"
-              "kb add N [KB-ID] · report [CUSTOMER] [YYYY-MM] · planned · help",
+              "kb add N [KB-ID] · report [CUSTOMER] [YYYY-MM] · planned · help\n"
+              "oncall [ISO] · oncall swap @engineer until ISO",
         "tr": "Komutlar (N = kayıt numarası):\n"
               "ack N · assign N @mühendis · sev N S1..S4 gerekçe\n"
               "pending N eksik-bilgi · resume N\n"
@@ -228,7 +230,8 @@ register({
               "reopen N gerekçe\n"
               "escalate N tier2|tier3 gerekçe · note N metin (iç not) · exception N metin\n"
               "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID\n"
-              "kb add N [KB-ID] · report [MÜŞTERİ] [YYYY-AA] · planned · help",
+              "kb add N [KB-ID] · report [MÜŞTERİ] [YYYY-AA] · planned · help\n"
+              "oncall [ISO] · oncall swap @mühendis until ISO",
     },
     "cmd.help.customer": {
         "en": "Commands: status N (one of your tickets), list (your organisation's open "
@@ -266,6 +269,7 @@ USAGE = {
     "kb": "kb add N [KB-ID]",
     "report": "report [CUSTOMER] [YYYY-MM]",
     "planned": "planned",
+    "oncall": "oncall [ISO] · oncall swap @engineer until ISO",
     "help": "help",
 }
 
@@ -557,6 +561,7 @@ def _ack(ctx: Ctx, args: list[str], verb: str = "ack") -> list[Reply]:
                             ticket.severity, ctx.policy, ticket.language, first)
     _record(ctx, ticket, "assigned" if verb == "assign" else "acknowledged", engineer.name, text,
             {"assignee_id": engineer.id, "response": first})
+    take_pages(ctx.session, ticket, engineer, ctx.now)  # taking a page is the response (P3)
     return [_done(ctx, "cmd.done.ack", ticket, engineer=engineer.name)]
 
 
@@ -920,6 +925,10 @@ def _report(ctx: Ctx, args: list[str]) -> list[Reply]:
     return [report_reply(ctx.session, ctx.policy, args, ctx.now, ctx.lang, ctx.charts).reply]
 
 
+def _oncall(ctx: Ctx, args: list[str]) -> list[Reply]:
+    return [oncall_reply(ctx.session, ctx.actor, args, ctx.now, ctx.lang)]
+
+
 def _planned(ctx: Ctx, args: list[str]) -> list[Reply]:
     from .planned_work import planned_reply
 
@@ -949,6 +958,7 @@ HANDLERS: dict[str, Callable[[Ctx, list[str]], list[Reply]]] = {
     "kb": _kb,
     "report": _report,
     "planned": _planned,
+    "oncall": _oncall,
 }
 
 VERBS = tuple(HANDLERS)

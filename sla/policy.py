@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 __all__ = [
     "ClockKind",
+    "Paging",
     "Policy",
     "PolicyError",
     "Target",
@@ -178,6 +179,64 @@ class Escalation(_Strict):
     raise_tier: bool = False
 
 
+PAGE_TARGETS = ("primary", "secondary", "managers")
+
+
+class PagingQuiet(_Strict):
+    """When a ticket that could page does not: the engineers' channel is enough then."""
+
+    business_hours: bool = True  # inside the customer's business hours
+    while_paused: bool = True  # while the ticket waits for the customer or remote access
+
+
+class Paging(_Strict):
+    """On-call paging for cells that run around the clock (P10, P25).
+
+    ``cells`` is ``24x7`` (every plan × severity whose clock is marked 24x7) or a list of
+    ``plan/severity`` (e.g. ``premium/S1``) whose clocks page whatever their calendar.
+    A page goes to ``chain[0]`` at once and to the next entry each ``interval`` nobody takes it.
+    """
+
+    enabled: bool = True
+    cells: Literal["24x7"] | list[str] = "24x7"
+    on_open: bool = True
+    thresholds: list[float] = Field(default_factory=lambda: [0.9, 1.0])
+    interval: Target = Field(default_factory=lambda: parse_target("5m"))
+    chain: list[str] = Field(default_factory=lambda: ["primary", "primary", "secondary",
+                                                      "managers"])
+    quiet: PagingQuiet = Field(default_factory=PagingQuiet)
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, v: Any) -> Target:
+        target = v if isinstance(v, Target) else parse_target(v)
+        if not target.has_clock or target.unit == "d" or target.around_the_clock:
+            raise ValueError("use minutes or hours, e.g. 5m")
+        return target
+
+    @field_validator("thresholds")
+    @classmethod
+    def _fractions(cls, v: list[float]) -> list[float]:
+        for x in v:
+            if not 0 < x <= 1:
+                raise ValueError(f"threshold {x} must be above 0 and at most 1 (the breach)")
+        return sorted(set(v))
+
+    @field_validator("chain")
+    @classmethod
+    def _chain(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("name at least one step: primary, secondary or managers")
+        for step in v:
+            if step not in PAGE_TARGETS:
+                raise ValueError(f"{step!r} must be primary, secondary or managers")
+        return v
+
+    @property
+    def interval_seconds(self) -> int:
+        return self.interval.seconds(0)
+
+
 class Policy(_Strict):
     """The whole support policy."""
 
@@ -191,6 +250,7 @@ class Policy(_Strict):
     additional_services: list[str] = Field(default_factory=list)
     planned_work_notice_days: int = Field(default=7, ge=0)
     ai_suggestions_to_customers: bool = False
+    paging: Paging = Field(default_factory=Paging)
 
     @field_validator("reminders")
     @classmethod
@@ -229,7 +289,25 @@ class Policy(_Strict):
             for sev in esc.severities:
                 if sev not in self.severities:
                     raise ValueError(f"escalations.{i}.severities: unknown severity {sev!r}")
+        if isinstance(self.paging.cells, list):
+            for i, cell in enumerate(self.paging.cells):
+                plan, _, sev = cell.partition("/")
+                if plan not in self.plans or sev not in self.severities:
+                    raise ValueError(
+                        f"paging.cells.{i}: {cell!r} must be plan/severity, e.g. premium/S1")
         return self
+
+    def pages(self, plan: str, severity: str, family: str | None, kind: ClockKind) -> bool:
+        """Whether ``kind`` of this cell pages the on-call engineer out of hours."""
+        paging = self.paging
+        if not paging.enabled:
+            return False
+        target = self.target(plan, severity, family, kind)
+        if not target.has_clock:
+            return False
+        if paging.cells == "24x7":
+            return target.around_the_clock
+        return f"{plan}/{severity}" in paging.cells
 
     def target(self, plan: str, severity: str, family: str | None, kind: ClockKind) -> Target:
         """The cell for a plan × severity × clock, with the family's override if any."""

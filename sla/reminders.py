@@ -63,6 +63,8 @@ def escalations_at(
 def fractions_for(policy: Policy, severity: str, kind: ClockKind) -> list[float]:
     """Reminder thresholds, escalation points and the breach, ascending, without repeats."""
     points = set(policy.reminders) | {BREACH}
+    if policy.paging.enabled:  # a paging threshold must exist even when nothing else is sent
+        points |= set(policy.paging.thresholds)
     points |= {e.at for e in policy.escalations if e.clock == kind and severity in e.severities}
     return sorted(points)
 

@@ -52,7 +52,7 @@ def _schema_drift(url: str) -> list[object]:
 
 def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == _head() == "0003"
+    assert current_revision(empty_db_url) == _head() == "0004"
     assert _schema_drift(empty_db_url) == []
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())
@@ -64,12 +64,13 @@ def test_head_downgrades_one_step_and_back(empty_db_url: str) -> None:
     from alembic import command
 
     upgrade(empty_db_url)
-    command.downgrade(alembic_config(empty_db_url), "0002")
+    command.downgrade(alembic_config(empty_db_url), "0003")
     engine = make_engine(empty_db_url)
-    assert "leases" not in inspect(engine).get_table_names()
+    tables = inspect(engine).get_table_names()
+    assert "pages" not in tables and "oncall_rotations" not in tables and "leases" in tables
     engine.dispose()
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0003"
+    assert current_revision(empty_db_url) == "0004"
 
 
 def _fill_release_0001(url: str) -> dict[str, int]:
@@ -148,7 +149,7 @@ def test_upgrade_from_the_previous_release_keeps_data_and_works(
     upgrade(url, "0001")
     ids = _fill_release_0001(url)
     upgrade(url)
-    assert current_revision(url) == "0003"
+    assert current_revision(url) == "0004"
     assert _schema_drift(url) == []
 
     engine = make_engine(url)

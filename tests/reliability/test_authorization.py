@@ -68,8 +68,9 @@ VERBS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Named in the product's help/brief; refused alike for customers whether or not they exist.
     "report": ("ACME 2026-11", ()),
     "planned": ("", ()),
+    "oncall": ("", ()),
 }
-READ_ONLY = {"status", "list", "suggest", "help", "report", "planned"}
+READ_ONLY = {"status", "list", "suggest", "help", "report", "planned", "oncall"}
 CUSTOMER_ALLOWED = {"status", "list", "help"}
 ROLES = ("customer_A", "customer_B", "engineer", "manager", "unknown")
 WHO = {"customer_A": "Ayşe Demir", "customer_B": "Omar Haddad", "engineer": "Can Öztürk",
