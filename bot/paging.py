@@ -120,15 +120,19 @@ class Pager:
         return [k for k in ClockKind if stops[k] is None
                 and self.policy.pages(ticket.plan, ticket.severity, ticket.family, k)]
 
-    def _eligible(self, s: Session, ticket: Ticket, at: datetime) -> bool:
+    def _eligible(self, s: Session, ticket: Ticket, *instants: datetime) -> bool:
+        """Open, not paused, and out of hours at every instant given: when it happened, and
+        now (a page caught up after a restart during business hours is not sent: the
+        engineers' channel has the ticket then)."""
         if ticket.kind == TicketKind.SERVICE_REQUEST or ticket.status != TicketStatus.OPEN:
             return False  # pending: waiting for the customer (P17); resolved/closed: done
         customer = s.get(Customer, ticket.customer_id)
         quiet = self.policy.paging.quiet
         paused = tickets.open_pause(s, ticket.id or 0) is not None
-        return not quiet_now(self.calendar(ticket, customer.closed_dates if customer else None),
-                             at, business_hours=quiet.business_hours, paused=paused,
-                             while_paused=quiet.while_paused)
+        calendar = self.calendar(ticket, customer.closed_dates if customer else None)
+        return not any(quiet_now(calendar, at, business_hours=quiet.business_hours,
+                                 paused=paused, while_paused=quiet.while_paused)
+                       for at in instants)
 
     # -- starting a page -------------------------------------------------------------------
 
@@ -139,7 +143,7 @@ class Pager:
             return None
         if ClockKind.RESPONSE not in self.paging_clocks(ticket):
             return None
-        if not self._eligible(s, ticket, ticket.reported_at):
+        if not self._eligible(s, ticket, ticket.reported_at, now):
             return None
         return self._start(s, ticket, OPEN_TRIGGER, now, None)
 
@@ -150,7 +154,7 @@ class Pager:
         paging = self.policy.paging
         if not paging.enabled or not any(abs(fraction - x) < 1e-9 for x in paging.thresholds):
             return None
-        if kind not in self.paging_clocks(ticket) or not self._eligible(s, ticket, at):
+        if kind not in self.paging_clocks(ticket) or not self._eligible(s, ticket, at, now):
             return None
         return self._start(s, ticket, trigger, now, (kind, fraction, due))
 

@@ -574,3 +574,22 @@ def test_oncall_cli_answers_for_the_demo_data(tmp_path: Any, monkeypatch: Any) -
                                  "2027-01-01T10:00"])
     assert result.exit_code == 2 and "must end after it starts" in result.output
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("start_at, paged", [
+    (SUNDAY_0310 + timedelta(minutes=20), True),  # still night: paged late, once
+    (datetime(2026, 11, 30, 10, 0, tzinfo=IST), False),  # Monday 10:00: the channel has it
+])
+async def test_a_ticket_opened_while_no_scheduler_ran(
+    demo: Engine, policy: Policy, slack: FakeSlackApi, start_at: datetime, paged: bool
+) -> None:
+    tid = open_at(demo, policy, "ACME", SUNDAY_0310)  # no listener: nobody planned it
+    clock = Clock(start_at.astimezone(UTC))
+    for _ in range(2):  # a second start (a restart) changes nothing
+        svc = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
+        await svc.start()
+        try:
+            await delivered(svc)
+        finally:
+            await svc.stop()
+    assert len(dm(slack, "U0ENG001", tid)) == (1 if paged else 0)
