@@ -61,6 +61,7 @@ SWEEP_JOB, DIGEST_JOB, RECONCILE_JOB = "sla-sweep", "sla-digest", "sla-reconcile
 # The manager's jobs (issue 7): last month's SLA report on the 1st, end-of-support notices daily.
 MONTHLY_REPORT_JOB, EOS_NOTICES_JOB = "sla-monthly-report", "eos-notices"
 PAGE_JOB = "oncall-page"  # the next step of the earliest on-call page (bot.paging)
+MISSED_OPENING_WINDOW = timedelta(hours=12)  # reports a start-up still pages for (a night)
 
 # Reminders and alerts are for engineers: DMs speak the contact's language, channel posts
 # speak English (the shared working language of the engineers' and alert channels).
@@ -453,13 +454,20 @@ class SlaCore:
     def _page_missed_openings(self, s: Session, rows: list[_Row],
                               closed: dict[int | None, str | None], now: datetime,
                               cache: _PassCache) -> None:
-        """Tickets reported out of hours while no scheduler ran: page them now (once)."""
-        candidates = [
-            r for r in rows if r.responded_at is None
-            and self.policy.pages(r.plan, r.severity, r.family, ClockKind.RESPONSE)
-            and not self._calendar(r, closed.get(r.customer_id)).timeline().is_open(
-                r.reported_at.timestamp())
-        ]
+        """Tickets reported out of hours while no scheduler ran: page them now (once).
+
+        Only reports of the last night (``MISSED_OPENING_WINDOW``) and only when it is still
+        out of hours for them; everything is decided on the loaded rows before any query."""
+        since = now - MISSED_OPENING_WINDOW
+        candidates = []
+        for r in rows:
+            if r.responded_at is not None or r.reported_at < since or \
+                    not self.policy.pages(r.plan, r.severity, r.family, ClockKind.RESPONSE):
+                continue
+            timeline = self._calendar(r, closed.get(r.customer_id)).timeline()
+            if not timeline.is_open(r.reported_at.timestamp()) and \
+                    not timeline.is_open(now.timestamp()):
+                candidates.append(r)
         if not candidates:
             return
         paged = set(s.exec(select(Page.ticket_id).where(
