@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,6 +16,9 @@ from sla import Policy, load_policy
 from storage.db import make_engine, upgrade
 
 from .pg import TEST_DB, fresh_pg_database, shared_server_url, stop_shared_server
+
+if TYPE_CHECKING:
+    from .fakes.slack_api import FakeSlackApi
 
 
 @pytest.fixture(scope="session")
@@ -129,3 +133,13 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlackApi]:
+    """The fake Slack Web API on 127.0.0.1 (tests.fakes.slack_api)."""
+    from .fakes.slack_api import FakeSlackApi
+
+    fake = await FakeSlackApi().start()
+    yield fake
+    await fake.stop()

@@ -24,13 +24,6 @@ from .fakes.telegram_server import FakeTelegram
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
     fake = await FakeTelegram().start()
     yield fake

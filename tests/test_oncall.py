@@ -130,17 +130,10 @@ def policy_path() -> str:
     return str(DEFAULT_POLICY_PATH)
 
 
-# -- the service: paging through the fake Slack server ----------------------------------------------
+# -- the service: paging through the fake Slack server ------------------------------------
 
 ROUTES = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
                 alerts=(Dest("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -152,6 +145,17 @@ def demo(db_url: str, policy: Policy) -> Iterator[Engine]:
         demo_seed(s, policy, FRIDAY_10.astimezone(UTC))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+async def sunday(demo: Engine, policy: Policy,
+                 slack: FakeSlackApi) -> AsyncIterator[tuple[SchedulerService, Clock]]:
+    """The scheduler service on the demo data, its clock at Sunday 03:10, paging by Slack."""
+    clock = Clock(SUNDAY_0310.astimezone(UTC))
+    svc = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
+    await svc.start()
+    yield svc, clock
+    await svc.stop()
 
 
 def open_at(engine: Engine, policy: Policy, code: str, when: datetime, severity: str = "S1",
@@ -220,108 +224,96 @@ def dm(slack: FakeSlackApi, user: str, tid: int | None = None) -> list[dict[str,
 
 
 async def test_nobody_takes_it_primary_twice_secondary_manager_then_alert(
-    demo: Engine, policy: Policy, slack: FakeSlackApi
+    sunday: tuple[SchedulerService, Clock], demo: Engine, policy: Policy,
+    slack: FakeSlackApi
 ) -> None:
-    clock = Clock(SUNDAY_0310.astimezone(UTC))
-    svc = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
-    await svc.start()
-    try:
-        tid = open_at(demo, policy, "ACME", SUNDAY_0310)  # premium S1, Sunday 03:10
-        await delivered(svc)
-        deniz = dm(slack, "U0ENG001")
-        assert len(deniz) == 1 and f"#{tid}" in deniz[0]["text"]
-        assert "Nöbet çağrısı" in deniz[0]["text"]  # Deniz reads Turkish
-        button = json.loads(json.dumps(deniz[0]["blocks"]))[1]["elements"][0]
-        assert (button["action_id"], button["value"]) == ("ticket_ack", str(tid))
-        assert svc.scheduler.get_job(PAGE_JOB).next_run_time == SUNDAY_0310 + timedelta(minutes=5)
-        # The customer is told who is on it.
-        with Session(demo) as s:
-            told = s.exec(select(OutboxMessage).where(
-                OutboxMessage.key == f"page:{page_of(demo, tid).id}:customer")).one()
-            assert "Deniz Yılmaz" in told.text
+    svc, clock = sunday
+    tid = open_at(demo, policy, "ACME", SUNDAY_0310)  # premium S1, Sunday 03:10
+    await delivered(svc)
+    deniz = dm(slack, "U0ENG001")
+    assert len(deniz) == 1 and f"#{tid}" in deniz[0]["text"]
+    assert "Nöbet çağrısı" in deniz[0]["text"]  # Deniz reads Turkish
+    button = json.loads(json.dumps(deniz[0]["blocks"]))[1]["elements"][0]
+    assert (button["action_id"], button["value"]) == ("ticket_ack", str(tid))
+    assert svc.scheduler.get_job(PAGE_JOB).next_run_time == SUNDAY_0310 + timedelta(minutes=5)
+    # The customer is told who is on it.
+    with Session(demo) as s:
+        told = s.exec(select(OutboxMessage).where(
+            OutboxMessage.key == f"page:{page_of(demo, tid).id}:customer")).one()
+        assert "Deniz Yılmaz" in told.text
 
-        # Nobody answers: every five minutes the next step, at the right minute.
-        expected = [(5, "U0ENG001", "çağrı 2/4"), (10, "U0ENG002", "second on call"),
-                    (15, "U0MGR001", "yönetici")]
-        for minutes, user, words in expected:
-            clock.set(SUNDAY_0310 + timedelta(minutes=minutes) - timedelta(seconds=1))
-            await svc.advance_pages()  # a second early: nothing moves
-            assert len(pages_sent(demo, tid)) == 1 + minutes // 5  # +1: the customer's
-            clock.set(SUNDAY_0310 + timedelta(minutes=minutes))
-            await svc.advance_pages()
-            await delivered(svc)
-            assert words in dm(slack, user)[-1]["text"], (minutes, user)
-            assert svc.scheduler.get_job(PAGE_JOB).next_run_time == clock.now + timedelta(
-                minutes=5)
-        assert len(dm(slack, "U0ENG001")) == 2 and len(dm(slack, "U0ENG002")) == 1
-        clock.set(SUNDAY_0310 + timedelta(minutes=20))
+    # Nobody answers: every five minutes the next step, at the right minute.
+    expected = [(5, "U0ENG001", "çağrı 2/4"), (10, "U0ENG002", "second on call"),
+                (15, "U0MGR001", "yönetici")]
+    for minutes, user, words in expected:
+        clock.set(SUNDAY_0310 + timedelta(minutes=minutes) - timedelta(seconds=1))
+        await svc.advance_pages()  # a second early: nothing moves
+        assert len(pages_sent(demo, tid)) == 1 + minutes // 5  # +1: the customer's
+        clock.set(SUNDAY_0310 + timedelta(minutes=minutes))
         await svc.advance_pages()
         await delivered(svc)
-        alert = [m for m in slack.messages if m["channel"] == "C0ALERT" and f"#{tid}" in m["text"]]
-        assert len(alert) == 1 and "Nobody took the page" in alert[0]["text"]
-        assert page_of(demo, tid).status == "exhausted"
-        assert svc.scheduler.get_job(PAGE_JOB) is None
-        with Session(demo) as s:
-            kinds = [e.kind for e in s.exec(select(TicketEvent).where(
-                TicketEvent.ticket_id == tid).order_by(col(TicketEvent.id)))]
-        assert kinds.count("paged") == 4 and kinds[-1] == "page-exhausted"
-    finally:
-        await svc.stop()
+        assert words in dm(slack, user)[-1]["text"], (minutes, user)
+        assert svc.scheduler.get_job(PAGE_JOB).next_run_time == clock.now + timedelta(
+            minutes=5)
+    assert len(dm(slack, "U0ENG001")) == 2 and len(dm(slack, "U0ENG002")) == 1
+    clock.set(SUNDAY_0310 + timedelta(minutes=20))
+    await svc.advance_pages()
+    await delivered(svc)
+    alert = [m for m in slack.messages if m["channel"] == "C0ALERT" and f"#{tid}" in m["text"]]
+    assert len(alert) == 1 and "Nobody took the page" in alert[0]["text"]
+    assert page_of(demo, tid).status == "exhausted"
+    assert svc.scheduler.get_job(PAGE_JOB) is None
+    with Session(demo) as s:
+        kinds = [e.kind for e in s.exec(select(TicketEvent).where(
+            TicketEvent.ticket_id == tid).order_by(col(TicketEvent.id)))]
+    assert kinds.count("paged") == 4 and kinds[-1] == "page-exhausted"
 
 
 async def test_taking_the_page_is_the_response_and_stops_paging(
-    demo: Engine, policy: Policy, slack: FakeSlackApi
+    sunday: tuple[SchedulerService, Clock], demo: Engine, policy: Policy,
+    slack: FakeSlackApi
 ) -> None:
-    clock = Clock(SUNDAY_0310.astimezone(UTC))
-    svc = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
-    await svc.start()
-    try:
-        tid = open_at(demo, policy, "ACME", SUNDAY_0310)
-        clock.set(SUNDAY_0310 + timedelta(minutes=5))
+    svc, clock = sunday
+    tid = open_at(demo, policy, "ACME", SUNDAY_0310)
+    clock.set(SUNDAY_0310 + timedelta(minutes=5))
+    await svc.advance_pages()
+    clock.set(SUNDAY_0310 + timedelta(minutes=7))
+    with session_scope(demo) as s:
+        deniz = directory.find_contact(s, "Deniz Yılmaz")
+        (reply,) = execute_command(s, policy, deniz, f"ack {tid}", clock.now, Routing())
+    assert f"#{tid}" in reply.text
+    for minutes in (10, 15, 20, 25):
+        clock.set(SUNDAY_0310 + timedelta(minutes=minutes))
         await svc.advance_pages()
-        clock.set(SUNDAY_0310 + timedelta(minutes=7))
-        with session_scope(demo) as s:
-            deniz = directory.find_contact(s, "Deniz Yılmaz")
-            (reply,) = execute_command(s, policy, deniz, f"ack {tid}", clock.now, Routing())
-        assert f"#{tid}" in reply.text
-        for minutes in (10, 15, 20, 25):
-            clock.set(SUNDAY_0310 + timedelta(minutes=minutes))
-            await svc.advance_pages()
-        await delivered(svc)
-        assert len(dm(slack, "U0ENG001", tid)) == 2 and not dm(slack, "U0ENG002", tid)
-        assert not dm(slack, "U0MGR001", tid)
-        page = page_of(demo, tid)
-        assert page.status == "acked" and page.acked_by_id is not None
-        with Session(demo) as s:
-            ticket = s.get(Ticket, tid)
-            assert ticket is not None and ticket.responded_at == SUNDAY_0310 + timedelta(minutes=7)
-            events = [e.kind for e in s.exec(select(TicketEvent).where(
-                TicketEvent.ticket_id == tid).order_by(col(TicketEvent.id)))]
-            assert events[-2:] == ["acknowledged", "page-taken"]
-            customer = [m.text for m in s.exec(select(OutboxMessage).where(
-                OutboxMessage.ticket_id == tid, col(OutboxMessage.key).contains(":customer")))]
-        assert any("Deniz Yılmaz" in text and "atandı" in text for text in customer)  # P3, tr
-    finally:
-        await svc.stop()
+    await delivered(svc)
+    assert len(dm(slack, "U0ENG001", tid)) == 2 and not dm(slack, "U0ENG002", tid)
+    assert not dm(slack, "U0MGR001", tid)
+    page = page_of(demo, tid)
+    assert page.status == "acked" and page.acked_by_id is not None
+    with Session(demo) as s:
+        ticket = s.get(Ticket, tid)
+        assert ticket is not None and ticket.responded_at == SUNDAY_0310 + timedelta(minutes=7)
+        events = [e.kind for e in s.exec(select(TicketEvent).where(
+            TicketEvent.ticket_id == tid).order_by(col(TicketEvent.id)))]
+        assert events[-2:] == ["acknowledged", "page-taken"]
+        customer = [m.text for m in s.exec(select(OutboxMessage).where(
+            OutboxMessage.ticket_id == tid, col(OutboxMessage.key).contains(":customer")))]
+    assert any("Deniz Yılmaz" in text and "atandı" in text for text in customer)  # P3, tr
 
 
 async def test_an_override_in_force_gets_the_page(
-    demo: Engine, policy: Policy, slack: FakeSlackApi
+    sunday: tuple[SchedulerService, Clock], demo: Engine, policy: Policy,
+    slack: FakeSlackApi
 ) -> None:
+    svc, _ = sunday
     with session_scope(demo) as s:
         elif_ = directory.find_contact(s, "Elif Şahin")
         assert elif_ is not None
         oncall.add_override(s, "primary", elif_, SUNDAY_0310 - timedelta(hours=3),
                             SUNDAY_0310 + timedelta(hours=6), reason="Deniz on holiday")
-    clock = Clock(SUNDAY_0310.astimezone(UTC))
-    svc = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
-    await svc.start()
-    try:
-        tid = open_at(demo, policy, "ACME", SUNDAY_0310)
-        await delivered(svc)
-        assert len(dm(slack, "U0MGR001", tid)) == 1 and not dm(slack, "U0ENG001", tid)
-    finally:
-        await svc.stop()
+    tid = open_at(demo, policy, "ACME", SUNDAY_0310)
+    await delivered(svc)
+    assert len(dm(slack, "U0MGR001", tid)) == 1 and not dm(slack, "U0ENG001", tid)
 
 
 async def test_restart_between_two_pages_neither_loses_nor_repeats_a_step(
@@ -345,7 +337,8 @@ async def test_restart_between_two_pages_neither_loses_nor_repeats_a_step(
         await svc2.advance_pages()
         await svc2.advance_pages()  # a second run finds nothing due
         await delivered(svc2)
-        assert len(dm(slack, "U0ENG001", tid)) == 2 and "2/4" in dm(slack, "U0ENG001", tid)[-1]["text"]
+        second = dm(slack, "U0ENG001", tid)
+        assert len(second) == 2 and "2/4" in second[-1]["text"]
         assert svc2.scheduler.get_job(PAGE_JOB).next_run_time == clock.now + timedelta(minutes=5)
         clock.set(SUNDAY_0310 + timedelta(minutes=12))
         await svc2.advance_pages()
@@ -357,28 +350,24 @@ async def test_restart_between_two_pages_neither_loses_nor_repeats_a_step(
 
 
 async def test_standard_at_night_and_premium_in_business_hours_page_nobody(
-    demo: Engine, policy: Policy, slack: FakeSlackApi
+    sunday: tuple[SchedulerService, Clock], demo: Engine, policy: Policy,
+    slack: FakeSlackApi
 ) -> None:
-    clock = Clock(SUNDAY_0310.astimezone(UTC))
-    svc = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
-    await svc.start()
-    try:
-        night = open_at(demo, policy, "NORTHWIND", SUNDAY_0310)  # standard S1
-        monday = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
-        clock.set(monday)
-        day = open_at(demo, policy, "ACME", monday)  # premium S1 in business hours
-        for minutes in range(0, 60, 5):
-            clock.set(monday + timedelta(minutes=minutes))
-            await svc.sweep()
-            await svc.advance_pages()
-        await delivered(svc)
-        with Session(demo) as s:
-            assert list(s.exec(select(Page))) == []
-        assert pages_sent(demo, night) == [] and pages_sent(demo, day) == []
-        # The engineers still hear of the business-hours breach in their channel as usual.
-        assert any(f"#{day}" in m["text"] for m in slack.messages if m["channel"] == "C0ALERT")
-    finally:
-        await svc.stop()
+    svc, clock = sunday
+    night = open_at(demo, policy, "NORTHWIND", SUNDAY_0310)  # standard S1
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=IST)
+    clock.set(monday)
+    day = open_at(demo, policy, "ACME", monday)  # premium S1 in business hours
+    for minutes in range(0, 60, 5):
+        clock.set(monday + timedelta(minutes=minutes))
+        await svc.sweep()
+        await svc.advance_pages()
+    await delivered(svc)
+    with Session(demo) as s:
+        assert list(s.exec(select(Page))) == []
+    assert pages_sent(demo, night) == [] and pages_sent(demo, day) == []
+    # The engineers still hear of the business-hours breach in their channel as usual.
+    assert any(f"#{day}" in m["text"] for m in slack.messages if m["channel"] == "C0ALERT")
 
 
 async def test_a_breach_out_of_hours_pages_even_when_opened_in_hours(

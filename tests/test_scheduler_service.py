@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -25,13 +23,6 @@ from .test_scheduler import seed
 
 ROUTES = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
                 alerts=(Dest("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
 
 
 def service(engine: Engine, policy: Policy, slack: FakeSlackApi) -> SchedulerService:

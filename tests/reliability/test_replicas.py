@@ -15,7 +15,6 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,13 +34,6 @@ from tests.pg import TEST_DB, _free_port, fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 TTL, RENEW = 3.0, 1.0
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
