@@ -15,6 +15,10 @@ The generator reads each customer's dialog step from the database to pick the ri
 
     python benchmarks/bench_load.py [--duration 60] [--customers 200] [--engineers 50]
                                     [--think 2.0] [--replicas 1] [--database-url URL]
+                                    [--commands status,list,note]
+
+``DESTEK_LOAD_TRACE=1`` prints the server's database transactions by kind (count, total, p50,
+p99) when it stops; ``DESTEK_LOAD_PROFILE=PATH`` writes a cProfile of the server to PATH.PORT.
 
 Goal (issue): zero errors, p99 < 100 ms.
 """
@@ -88,7 +92,72 @@ def serve(port: int, api_url: str, database_url: str) -> None:
         SLACK_API_URL=api_url, DESTEK_DATA_DIR=Path(tempfile.mkdtemp(prefix="destek-load-")),
         DESTEK_ENGINEERS_SLACK_CHANNEL="C0ENG",
     )
+    if os.environ.get("DESTEK_LOAD_TRACE"):  # where the server's time goes, per transaction
+        _trace_transactions(SlackBot)
+    profile = os.environ.get("DESTEK_LOAD_PROFILE")  # a path: cProfile the server into it
+    if not profile:
+        asyncio.run(SlackBot(settings).serve_http("127.0.0.1", port))
+        return
+    import cProfile
+    import signal
+
+    prof = cProfile.Profile()
+
+    def dump(*_: Any) -> None:  # uvicorn re-raises SIGTERM once it has stopped
+        prof.disable()
+        prof.dump_stats(f"{profile}.{port}")
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, dump)
+    prof.enable()
     asyncio.run(SlackBot(settings).serve_http("127.0.0.1", port))
+    dump()
+
+
+def _trace_transactions(bot_class: Any) -> None:
+    """Time every database transaction of the server by what ran in it (and the command's
+    verb), and the garbage collector's pauses; print a table when the server stops (SIGTERM)."""
+    import atexit
+    import signal
+
+    spent: dict[str, list[float]] = defaultdict(list)
+    original = bot_class._tx
+
+    def timed(self: Any, fn: Any, *args: Any) -> Any:
+        name = getattr(fn, "__name__", "?")
+        if name == "_run_command" and len(args) > 1:
+            name += ":" + str(args[1]).split()[0]
+        started = time.perf_counter()
+        try:
+            return original(self, fn, *args)
+        finally:
+            spent[name].append(time.perf_counter() - started)
+
+    def report(*_: Any) -> None:
+        for name, values in sorted(spent.items(), key=lambda kv: -sum(kv[1])):
+            print(f"  tx {name:28s} n={len(values):6d} total {sum(values):7.2f} s  "
+                  f"p50 {pct(values, 0.5):7.1f} ms  p99 {pct(values, 0.99):7.1f} ms  "
+                  f"max {max(values) * 1000:7.1f} ms", file=sys.stderr, flush=True)
+        os._exit(0)
+
+    bot_class._tx = timed
+    import gc
+
+    gc_started: list[float] = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:  # pauses of the whole process
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            took = time.perf_counter() - gc_started[0]
+            spent[f"(gc gen{info['generation']} pause)"].append(took)
+            if info["generation"] == 2 and os.environ.get("DESTEK_LOAD_TRACE") == "2":
+                print(f"  gc gen2 pause {took * 1000:.1f} ms at {time.time():.1f}, "
+                      f"{len(gc.get_objects())} objects tracked", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(on_gc)
+    atexit.register(report)
+    signal.signal(signal.SIGTERM, report)
 
 
 def spawn(port: int, api_url: str, database_url: str) -> subprocess.Popen[bytes]:
@@ -319,15 +388,17 @@ async def customer(i: int, client: Client, inbox: Inbox, stats: Stats, engine: A
             _, last = queue.get_nowait()
 
 
+COMMANDS = ("status {n}", "list", "note {n} load test note", "status {n}")
+
+
 async def engineer(i: int, client: Client, inbox: Inbox, stats: Stats, until: float,
-                   think: float) -> None:
+                   think: float, commands: tuple[str, ...] = COMMANDS) -> None:
     user = engineer_id(i)
     n = itertools.count()
     await asyncio.sleep(random.uniform(0, think))
     while time.perf_counter() < until:
         ticket = random.randint(1, 3)
-        text = random.choice([f"status {ticket}", "list", f"note {ticket} load test note",
-                              f"status {ticket}"])
+        text = random.choice(commands).format(n=ticket)
         key = f"e{i}.{next(n)}"
         fut = inbox.expect(key)
         started = time.perf_counter()
@@ -380,14 +451,21 @@ async def main_async(args: argparse.Namespace) -> int:
         procs = [spawn(p, api_url, url) for p in ports]
         for p in ports:
             await wait_healthy(p)
+        commands = tuple(c for c in COMMANDS if c.split()[0] in args.commands.split(","))
         client = Client(ports, fake.port)
         engine = make_engine(url, pool_size=20, max_overflow=20)
+        # The generator is the measuring instrument: a full garbage collection over its
+        # start-up heap would stall every client and the fake Slack server alike.
+        import gc
+
+        gc.collect()
+        gc.freeze()
         t0 = time.perf_counter()
         until = t0 + args.duration
         await asyncio.gather(
             *(customer(i, client, inbox, stats, engine, until, args.think)
               for i in range(args.customers)),
-            *(engineer(i, client, inbox, stats, until, args.think)
+            *(engineer(i, client, inbox, stats, until, args.think, commands)
               for i in range(args.engineers)))
         elapsed = time.perf_counter() - t0
         await client.http.aclose()
@@ -406,7 +484,8 @@ async def main_async(args: argparse.Namespace) -> int:
             server.stop()
     every = [x for v in stats.latency.values() for x in v]
     print(f"{args.customers} customers + {args.engineers} engineers, {args.duration:g} s, "
-          f"{args.replicas} replica(s), PostgreSQL, think time ~{args.think:g} s")
+          f"{args.replicas} replica(s), PostgreSQL, think time ~{args.think:g} s, "
+          f"engineers' verbs: {args.commands}")
     print(f"requests answered: {len(every)} ({len(every) / elapsed:.1f}/s); "
           f"tickets opened through the dialog: {stats.tickets}")
     for kind, values in sorted(stats.latency.items()):
@@ -431,6 +510,9 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean seconds a person waits before the next message")
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--commands", default="status,list,note",
+                        help="the engineers' verbs, comma-separated (status is drawn twice as "
+                             "often as each other verb)")
     parser.add_argument("--database-url")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

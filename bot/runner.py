@@ -23,7 +23,7 @@ from handlers.types import Reply
 from storage.db import session_scope
 
 from .config import Settings
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, freeze_startup_heap
 
 log = logging.getLogger("destek.runner")
 
@@ -194,8 +194,13 @@ def _leader_only(ctx: RunContext, svc: Service) -> bool:
     return svc.name == "telegram" and not ctx.settings.telegram_webhook_url
 
 
-async def run_services(services: list[Service], stop: asyncio.Event | None = None) -> None:
-    """Start every service, wait for SIGINT/SIGTERM (or ``stop``), stop them in reverse."""
+async def run_services(services: list[Service], stop: asyncio.Event | None = None,
+                       freeze_heap: bool = True) -> None:
+    """Start every service, wait for SIGINT/SIGTERM (or ``stop``), stop them in reverse.
+
+    Once all have started, what start-up built is frozen out of the garbage collector's full
+    passes (:func:`bot.tasks.freeze_startup_heap`); in-process tests pass ``freeze_heap=False``.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
@@ -211,6 +216,8 @@ async def run_services(services: list[Service], stop: asyncio.Event | None = Non
             await svc.start()
             started.append(svc)
             log.info("started %s", svc.name)
+        if freeze_heap:
+            freeze_startup_heap()
         await stop.wait()
         log.info("stopping")
     finally:

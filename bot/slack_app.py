@@ -40,8 +40,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,6 +63,7 @@ from storage.models import Contact, ProcessedDelivery, Ticket
 from . import slack_blocks as blocks
 from .config import Settings
 from .routing import intake_config
+from .tasks import freeze_startup_heap
 
 log = logging.getLogger("destek.slack")
 T = TypeVar("T")
@@ -116,9 +118,14 @@ class SlackBot:
             cfg = replace(cfg, routing=routing)
         self.cfg = cfg
         self.routing = cfg.routing
+        # Our own Web API calls keep one aiohttp session (kept-alive connections; without one
+        # slack_sdk opens and closes a session, so a TCP connection, per call). Bolt gets a
+        # client of its own without it: it deep-copies its per-request client for every lazy
+        # listener, and a live session must not be copied.
         self.client = make_client(settings)
+        self._session_loop: asyncio.AbstractEventLoop | None = None
         self.app = AsyncApp(
-            client=self.client,
+            client=make_client(settings),
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=not settings.slack_app_token,
             # The ack listeners are short; running them inline answers Slack at once (no
@@ -127,8 +134,13 @@ class SlackBot:
         )
         self._http: Any = None  # aiohttp session shared by response_url posts
         self.command_name = settings.slack_command
-        self._executor = (ThreadPoolExecutor(1, thread_name_prefix="destek-slack-db")
-                          if self.engine.dialect.name == "sqlite" else None)
+        # Few database threads: SQLite has one writer (see db()); on PostgreSQL the work in a
+        # transaction is mostly Python holding the GIL, so more threads only take it from the
+        # event loop. Measured with benchmarks/bench_load.py (200 customers + 50 engineers, no
+        # `list`): p99 48-51 ms with 1-2 threads, 100 ms with 3, 131-140 ms with 4-6 (asyncio's
+        # default, used before). Two, so one slow transaction does not hold up every other.
+        threads = 1 if self.engine.dialect.name == "sqlite" else 2
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="destek-slack-db")
         self._register()
 
     # -- plumbing --------------------------------------------------------------------------
@@ -192,6 +204,7 @@ class SlackBot:
         """Serve the ASGI app with uvicorn until cancelled."""
         import uvicorn
 
+        freeze_startup_heap()
         server = uvicorn.Server(uvicorn.Config(self.asgi(), host=host, port=port,
                                                log_level="warning", lifespan="off"))
         await server.serve()
@@ -277,7 +290,9 @@ class SlackBot:
         if not user:
             return
         key = f"slack:{body.get('event_id') or event.get('client_msg_id') or event.get('ts')}"
-        if await self.db(_seen, key):
+        # A retry is refused where the delivery is claimed (_dm_sync); asking first spares
+        # only the download of a retried event's files.
+        if event.get("files") and await self.db(_seen, key):
             log.info("slack retry of %s ignored", key)
             return
         files = await self._download(event.get("files") or [])
@@ -323,9 +338,8 @@ class SlackBot:
             return replies, thread, True, False
         msg = intake.Incoming(channel="slack", user_key=user, chat=channel, text=text,
                               files=tuple(files))
-        before = intake.get_dialog(session, "slack", user)
         replies = intake.handle(session, self.cfg, msg, now)
-        started = before is None and intake.get_dialog(session, "slack", user) is not None
+        started = any(r.meta.get("started") for r in replies)
         return replies, None, False, started
 
     def _store_files(self, session: Session, ticket: Ticket, contact: Contact,
@@ -520,9 +534,22 @@ class SlackBot:
             if resp is not None and ticket and opener and thread is None:
                 await self.db(_set_thread, int(ticket), channel, str(resp.get("ts")), opener)
 
+    def _web_session(self) -> None:
+        """Give our Web API client a session on the running loop (made on first use: an
+        aiohttp session belongs to the loop it was created on)."""
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        session = self.client.session
+        if session is None or session.closed or self._session_loop is not loop:
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+            self._session_loop = loop
+
     async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         """A Web API call; an error is logged with Slack's error code, never lost silently."""
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        self._web_session()
         try:
             return await method(**kwargs)
         except SlackApiError as exc:
@@ -552,8 +579,10 @@ class SlackBot:
         if self._http is not None and not self._http.closed:
             await self._http.close()
         session = getattr(self.client, "session", None)
-        if session is not None:
+        if session is not None and not session.closed and self._session_loop is \
+                asyncio.get_running_loop():
             await session.close()
+        self.client.session = None
 
     async def _dm_channel(self, user: str) -> str:
         resp = await self._call(self.client.conversations_open, users=user)
@@ -649,14 +678,19 @@ def _seen(session: Session, key: str) -> bool:
 
 
 def _claim(session: Session, key: str) -> bool:
-    """Record an inbound delivery once; False when it was already processed (a retry)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedDelivery(key=key))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """Record an inbound delivery once; False when it was already processed (a retry).
+
+    One ``INSERT .. ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL both have it): no SAVEPOINT
+    and no ORM flush on every message. A concurrent first delivery holds the key's lock until
+    it commits; this one then finds the key and changes nothing."""
+    conn = session.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(_DELIVERIES).on_conflict_do_nothing(index_elements=["key"])
+            .returning(_DELIVERIES.c.key))  # psycopg reports no rowcount here: a row or none
+    return conn.execute(stmt, {"key": key, "at": utcnow()}).first() is not None
+
+
+_DELIVERIES = ProcessedDelivery.__table__  # type: ignore[attr-defined]
 
 
 def _set_thread(session: Session, ticket_id: int, channel: str, ts: str, opener: str) -> None:
@@ -712,6 +746,7 @@ class SlackService:
         await self.bot.close()
 
     async def send(self, target: str, reply: Reply) -> None:
+        self.bot._web_session()
         await self.bot.client.chat_postMessage(channel=target, text=reply.text,
                                                blocks=blocks.reply_blocks(reply))
 

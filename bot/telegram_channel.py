@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -230,7 +230,10 @@ class TelegramChannel:
                 self._waiting = False
             delay = 1.0
             if updates:
-                await asyncio.gather(*(self._one(app, gate, u) for u in updates))
+                if self.concurrency == 1:
+                    await self._batch(app, updates)
+                else:
+                    await asyncio.gather(*(self._one(app, gate, u) for u in updates))
                 offset = updates[-1].update_id + 1
             elif self.poll_interval:
                 await asyncio.sleep(self.poll_interval)
@@ -246,6 +249,35 @@ class TelegramChannel:
         async with gate:  # FIFO: one user's updates still start in order
             try:
                 await app.process_update(update)
+            except Exception:  # noqa: BLE001 - one update must not stop the poller
+                log.exception("telegram update %s failed", update.update_id)
+
+    async def _batch(self, app: Application[Any, Any, Any, Any, Any, Any],
+                     updates: Sequence[Update]) -> None:
+        """One fetched batch, in order, with one database transaction for all of it.
+
+        Each update's delivery key still commits with its effect (the same transaction), and
+        every reply goes out only after that commit; a crash before it gets the whole batch
+        again, unconfirmed. One transaction instead of one per update is most of the cost
+        saved on SQLite (a single writer, so updates ran one at a time anyway).
+        """
+        items: list[tuple[Update, str, Incoming, str | None]] = []
+        for update in updates:
+            try:
+                incoming, label = await self._incoming(update, app.bot)
+            except Exception:  # noqa: BLE001 - one update must not stop the poller
+                log.exception("telegram update %s failed", update.update_id)
+                continue
+            if incoming is not None:
+                items.append((update, f"telegram:{update.update_id}", incoming, label))
+        if not items:
+            return
+        results = await self._run(self._process_batch, [(key, msg) for _, key, msg, _ in items])
+        for (update, key, incoming, label), replies in zip(items, results, strict=True):
+            if replies is _FAILED:
+                continue  # logged where it failed
+            try:
+                await self._deliver(app.bot, update, key, incoming, label, replies)
             except Exception:  # noqa: BLE001 - one update must not stop the poller
                 log.exception("telegram update %s failed", update.update_id)
 
@@ -302,10 +334,15 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         key = f"telegram:{update.update_id}"
-        incoming, answer_to = await self._incoming(update, context)
+        incoming, answer_to = await self._incoming(update, context.bot)
         if incoming is None:
             return
         replies = await self._run(self._process, key, incoming)
+        await self._deliver(context.bot, update, key, incoming, answer_to, replies)
+
+    async def _deliver(self, bot: Any, update: Update, key: str, incoming: Incoming,
+                       answer_to: str | None, replies: list[Reply] | None) -> None:
+        """Send what one committed update answered (nothing new for a duplicate)."""
         if replies is None:  # delivered twice: the first delivery had the effect
             log.info("duplicate delivery %s ignored", key)
             if update.callback_query is not None:
@@ -315,11 +352,11 @@ class TelegramChannel:
             await self._acknowledge(update, answer_to)
         chat_id = int(incoming.chat or incoming.user_key)
         for reply in replies:
-            await context.bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+            await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
             chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
             if chart is not None and chart.is_file():  # /report: the chart follows its summary
                 with chart.open("rb") as fh:
-                    await context.bot.send_photo(chat_id, fh)
+                    await bot.send_photo(chat_id, fh)
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.offload:
@@ -338,9 +375,7 @@ class TelegramChannel:
             except TelegramError as exc:  # e.g. message too old to edit: the answer counts
                 log.info("could not edit message: %s", exc)
 
-    async def _incoming(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE
-    ) -> tuple[Incoming | None, str | None]:
+    async def _incoming(self, update: Update, bot: Any) -> tuple[Incoming | None, str | None]:
         """The platform-neutral message for an update (files downloaded), plus a pressed label."""
         query = update.callback_query
         if query is not None and query.from_user is not None:
@@ -364,7 +399,7 @@ class TelegramChannel:
         files: list[IncomingFile] = []
         if msg.photo:
             largest = msg.photo[-1]
-            data = await (await context.bot.get_file(largest.file_id)).download_as_bytearray()
+            data = await (await bot.get_file(largest.file_id)).download_as_bytearray()
             files.append(IncomingFile(f"photo_{largest.file_unique_id}.jpg", bytes(data),
                                       "image/jpeg"))
         if msg.document is not None:
@@ -375,7 +410,7 @@ class TelegramChannel:
                 files.append(IncomingFile(name, b"\0" * (self.cfg.max_attachment_bytes + 1),
                                           doc.mime_type))
             else:
-                data = await (await context.bot.get_file(doc.file_id)).download_as_bytearray()
+                data = await (await bot.get_file(doc.file_id)).download_as_bytearray()
                 files.append(IncomingFile(name, bytes(data), doc.mime_type))
         if not text and not files:
             return None, None
@@ -388,22 +423,65 @@ class TelegramChannel:
             with session_scope(self.engine) as session:
                 # No read first: the primary key refuses a second delivery right here (a
                 # Core insert, lighter than the ORM's unit of work on this hot path).
-                session.execute(insert(ProcessedDelivery).values(key=key, at=now))
-                if msg.button_step == COMMAND_STEP and msg.text:
-                    # A command button (a page's "Take it", suggest's "Link"): the line runs
-                    # as the person who pressed it; execute_command checks their role.
-                    verb, *args = msg.text.split()
-                    return _command_buttons(route_command(
-                        session, msg.channel, msg.user_key, msg.chat, verb, args, now,
-                        msg.language_hint, cfg=self.cfg))
-                if msg.command and (msg.command not in CUSTOMER_COMMANDS
-                                    or _is_staff(session, msg.user_key)):
-                    return _command_buttons(route_command(
-                        session, msg.channel, msg.user_key, msg.chat, msg.command, msg.args,
-                        now, msg.language_hint, cfg=self.cfg))
-                return handle(session, self.cfg, msg, now)
+                session.connection().execute(_DELIVERY_INSERT, {"key": key, "at": now})
+                return self._effect(session, msg, now)
         except IntegrityError:
             return None  # the same update committed concurrently
+
+    def _process_batch(self, items: Sequence[tuple[str, Incoming]]) -> list[Any]:
+        """:meth:`_process` for a batch in one transaction: per update its replies, None for a
+        duplicate, or ``_FAILED``. If anything fails, nothing of the batch is kept and each
+        update runs again alone, so one bad update costs only itself."""
+        if len(items) > 1:
+            try:
+                with session_scope(self.engine) as session:
+                    conn = session.connection()
+                    seen = set(conn.execute(_DELIVERED, {"keys": [k for k, _ in items]}).scalars())
+                    out: list[Any] = []
+                    for key, msg in items:
+                        if key in seen:  # delivered before, or twice in this batch
+                            out.append(None)
+                            continue
+                        seen.add(key)
+                        now = self.now()
+                        conn.execute(_DELIVERY_INSERT, {"key": key, "at": now})
+                        out.append(self._effect(session, msg, now))
+                    return out
+            except Exception:  # noqa: BLE001 - rolled back: retried one by one below
+                log.info("telegram batch of %d failed; one update at a time", len(items),
+                         exc_info=True)
+        out = []
+        for key, msg in items:
+            try:
+                out.append(self._process(key, msg))
+            except Exception:  # noqa: BLE001 - one update must not stop the others
+                log.exception("telegram update %s failed", key)
+                out.append(_FAILED)
+        return out
+
+    def _effect(self, session: Session, msg: Incoming, now: datetime) -> list[Reply]:
+        """What one update does, inside the caller's transaction."""
+        if msg.button_step == COMMAND_STEP and msg.text:
+            # A command button (a page's "Take it", suggest's "Link"): the line runs as the
+            # person who pressed it; execute_command checks their role.
+            verb, *args = msg.text.split()
+            return _command_buttons(route_command(
+                session, msg.channel, msg.user_key, msg.chat, verb, args, now,
+                msg.language_hint, cfg=self.cfg))
+        if msg.command and (msg.command not in CUSTOMER_COMMANDS
+                            or _is_staff(session, msg.user_key)):
+            return _command_buttons(route_command(
+                session, msg.channel, msg.user_key, msg.chat, msg.command, msg.args,
+                now, msg.language_hint, cfg=self.cfg))
+        return handle(session, self.cfg, msg, now)
+
+
+# Built once: the statements are the same for every update, only the values are bound.
+_DELIVERIES = ProcessedDelivery.__table__  # type: ignore[attr-defined]
+_DELIVERY_INSERT = insert(_DELIVERIES)
+_DELIVERED = select(_DELIVERIES.c.key).where(
+    _DELIVERIES.c.key.in_(bindparam("keys", expanding=True)))
+_FAILED = object()  # an update whose processing raised (logged)
 
 
 def _command_buttons(replies: list[Reply]) -> list[Reply]:

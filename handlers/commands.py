@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STAFF_ROLES = (Role.ENGINEER.value, Role.MANAGER.value)
+LIST_LIMIT = 50  # lines of a ``list`` reply
 CUSTOMER_VERBS = frozenset({"help", "status", "list"})
 
 register({
@@ -213,6 +214,11 @@ register({
         "tr": "{icon} #{n} {customer} {sev} {status} · {assignee} · {next} · {summary}",
     },
     "cmd.list.next": {"en": "{clock} {left}", "tr": "{clock} {left}"},
+    "cmd.list.more": {
+        "en": "… and {count} more: narrow with list mine, list breaching or list customer CODE.",
+        "tr": "… ve {count} kayıt daha: list mine, list breaching ya da list customer KOD ile "
+              "daraltın.",
+    },
     "cmd.help.staff": {
         "en": "Commands (N = ticket number):\n"
               "ack N · assign N @engineer · sev N S1..S4 reason\n"
@@ -835,24 +841,25 @@ def _list(ctx: Ctx, args: list[str]) -> list[Reply]:
         query = query.where(Ticket.customer_id == customer.id)
     elif args and not (mode == "breaching" and len(args) == 1):
         raise CommandError("cmd.err.bad_list")
-    lines = []
-    codes: dict[int, str] = {}
-    names: dict[int, str] = {}
-    for ticket in ctx.session.exec(query):
-        states = store.clock_states(ctx.session, ctx.policy, ticket, ctx.now)
-        if ctx.staff and mode == "breaching" and not _breaching(states, ctx.policy):
-            continue
-        lines.append(_list_line(ctx, ticket, states, codes, names))
-    if not lines:
+    found = list(ctx.session.exec(query))
+    states_of = store.clock_states_many(ctx.session, ctx.policy, found, ctx.now)
+    shown = [(tk, states_of[tk.id or 0]) for tk in found
+             if not (ctx.staff and mode == "breaching"
+                     and not _breaching(states_of[tk.id or 0], ctx.policy))]
+    if not shown:
         return [Reply(t("cmd.list.empty", ctx.lang))]
+    codes = {c.id or 0: c.code for c in ctx.session.exec(select(Customer).where(
+        col(Customer.id).in_({tk.customer_id for tk, _ in shown})))}
+    names: dict[int, str] = {}
+    # A chat message, not a report: the first LIST_LIMIT, then how many more and how to narrow.
+    lines = [_list_line(ctx, tk, states, codes, names) for tk, states in shown[:LIST_LIMIT]]
+    if len(shown) > LIST_LIMIT:
+        lines.append(t("cmd.list.more", ctx.lang, count=len(shown) - LIST_LIMIT))
     return [Reply("\n".join(lines))]
 
 
 def _list_line(ctx: Ctx, ticket: Ticket, states: list[ClockState], codes: dict[int, str],
                names: dict[int, str]) -> str:
-    if ticket.customer_id not in codes:
-        c = ctx.session.get(Customer, ticket.customer_id)
-        codes[ticket.customer_id] = c.code if c else "?"
     assignee = t("cmd.status.unassigned", ctx.lang)
     if ticket.assignee_id is not None:
         if ticket.assignee_id not in names:
@@ -870,7 +877,8 @@ def _list_line(ctx: Ctx, ticket: Ticket, states: list[ClockState], codes: dict[i
         nxt_text = t("cmd.list.next", ctx.lang, clock=clock_name(nxt.kind, ctx.lang),
                      left=format_duration(nxt.remaining, ctx.lang))
     summary = ticket.summary if len(ticket.summary) <= 60 else ticket.summary[:59] + "…"
-    return t("cmd.list.line", ctx.lang, icon=icon, n=ticket.id, customer=codes[ticket.customer_id],
+    return t("cmd.list.line", ctx.lang, icon=icon, n=ticket.id,
+             customer=codes.get(ticket.customer_id, "?"),
              sev=ticket.severity, status=status_name(ticket.status, ctx.lang),
              assignee=assignee, next=nxt_text, summary=summary)
 

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -23,6 +24,14 @@ from .test_scheduler import seed
 
 ROUTES = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
                 alerts=(Dest("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
+
+
+@pytest.fixture
+def policy(policy: Policy) -> Policy:
+    """These tests run on the wall clock: on-call paging (tests/test_oncall.py) would add a
+    page whenever they run out of Istanbul's business hours, so it is off here."""
+    return policy.model_copy(update={"paging": policy.paging.model_copy(
+        update={"enabled": False})})
 
 
 def service(engine: Engine, policy: Policy, slack: FakeSlackApi) -> SchedulerService:

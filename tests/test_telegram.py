@@ -343,7 +343,7 @@ async def test_runner_reminds_over_telegram_and_stops_on_sigterm(
     assert has_channel and names.index("telegram") < names.index("dialog-sweeper")
     # Only this services here (the others have their own tests).
     services = [s for s in services if s.name in ("telegram", "dialog-sweeper")]
-    runner = asyncio.create_task(run_services(services))
+    runner = asyncio.create_task(run_services(services, freeze_heap=False))
     await fake.wait_sent(2, "setMyCommands")
     jane = Chat(fake, 3001)
     await jane.say("/start", "In one sentence")

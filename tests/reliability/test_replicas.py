@@ -50,6 +50,9 @@ def tiny_policy(tmp_path: Path) -> Path:
     text = (ROOT / "sla" / "default_policy.yaml").read_text(encoding="utf-8")
     text = text.replace("S1: {response: 30m 24x7,", "S1: {response: 0.5m 24x7,", 1)
     assert "0.5m 24x7" in text
+    # Wall-clock test: on-call pages (tests/test_oncall.py) would come and go with the hour.
+    text = text.replace("paging:\n  enabled: true", "paging:\n  enabled: false", 1)
+    assert "enabled: false" in text
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
