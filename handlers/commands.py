@@ -842,19 +842,22 @@ def _list(ctx: Ctx, args: list[str]) -> list[Reply]:
     elif args and not (mode == "breaching" and len(args) == 1):
         raise CommandError("cmd.err.bad_list")
     found = list(ctx.session.exec(query))
-    states_of = store.clock_states_many(ctx.session, ctx.policy, found, ctx.now)
-    shown = [(tk, states_of[tk.id or 0]) for tk in found
-             if not (ctx.staff and mode == "breaching"
-                     and not _breaching(states_of[tk.id or 0], ctx.policy))]
+    breaching = ctx.staff and mode == "breaching"
+    # Only "breaching" needs every ticket's clocks; the others only those shown.
+    considered = found if breaching else found[:LIST_LIMIT]
+    states_of = store.clock_states_many(ctx.session, ctx.policy, considered, ctx.now)
+    shown = [(tk, states_of[tk.id or 0]) for tk in considered
+             if not (breaching and not _breaching(states_of[tk.id or 0], ctx.policy))]
     if not shown:
         return [Reply(t("cmd.list.empty", ctx.lang))]
+    hidden = (len(shown) if breaching else len(found)) - LIST_LIMIT
     codes = {c.id or 0: c.code for c in ctx.session.exec(select(Customer).where(
         col(Customer.id).in_({tk.customer_id for tk, _ in shown})))}
     names: dict[int, str] = {}
     # A chat message, not a report: the first LIST_LIMIT, then how many more and how to narrow.
     lines = [_list_line(ctx, tk, states, codes, names) for tk, states in shown[:LIST_LIMIT]]
-    if len(shown) > LIST_LIMIT:
-        lines.append(t("cmd.list.more", ctx.lang, count=len(shown) - LIST_LIMIT))
+    if hidden > 0:
+        lines.append(t("cmd.list.more", ctx.lang, count=hidden))
     return [Reply("\n".join(lines))]
 
 

@@ -318,6 +318,22 @@ def test_status_list_and_help(s, policy, clock) -> None:  # type: ignore[no-unty
     assert "Komutlar" in run(s, policy, deniz, "/destek help", now)
 
 
+def test_list_shows_fifty_lines_and_says_how_many_more(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
+    from handlers.commands import LIST_LIMIT
+
+    for _ in range(LIST_LIMIT + 5):
+        open_t(s, policy, "BETA", "Bob Brown", clock(), severity="S3")
+    first = open_t(s, policy, "ACME", "Ayşe Demir", clock(), severity="S1")
+    can = who(s, "Can Öztürk")
+    lines = run(s, policy, can, "list", clock()).splitlines()
+    assert len(lines) == LIST_LIMIT + 1 and lines[0].split()[1] == "#1"
+    assert lines[-1].startswith("… and 6 more") and "list breaching" in lines[-1]
+    assert "… ve 6 kayıt daha" in run(s, policy, who(s, "Deniz Yılmaz"), "list", clock())
+    # "breaching" looks at every open ticket, not only the first fifty.
+    late = clock.advance(hours=2, minutes=1)  # S1 standard response 2 h: breached
+    assert run(s, policy, can, "list breaching", late).split()[1] == f"#{first.id}"
+
+
 def test_knowledge_verbs_are_wired(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
     open_t(s, policy, "BETA", "Bob Brown", clock())
     out = run(s, policy, who(s, "Can Öztürk"), "suggest 1", clock())
