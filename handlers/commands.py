@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 STAFF_ROLES = (Role.ENGINEER.value, Role.MANAGER.value)
 LIST_LIMIT = 50  # lines of a ``list`` reply
 CUSTOMER_VERBS = frozenset({"help", "status", "list"})
+READ_ONLY_VERBS = frozenset({"help", "status", "list"})  # change nothing, whoever asks
 
 register({
     "cmd.refused.unknown": {
@@ -350,6 +351,8 @@ def execute_command(
     if not ctx.staff and verb not in CUSTOMER_VERBS:
         return [Reply(t("cmd.refused.customer", lang, verb=verb))]
     try:
+        if verb in READ_ONLY_VERBS:  # nothing to undo: no savepoint round trips
+            return handler(ctx, args)
         # A savepoint: a command that fails half-way leaves the ticket exactly as it was.
         with session.begin_nested():
             return handler(ctx, args)
@@ -791,15 +794,18 @@ def _clock_line(state: ClockState, lang: str) -> str:
 def status_text(session: Session, policy: Policy, ticket: Ticket, now: datetime,
                 lang: str) -> str:
     """A ticket at a glance: header and one countdown line per clock."""
-    v = store.view(session, policy, ticket, now)
-    head = t("cmd.status.head", lang, n=ticket.id, customer=v.customer.code,
+    # Only what the text shows (not the whole store.view): this runs on every /status.
+    customer = session.get(Customer, ticket.customer_id)
+    assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
+    clocks = store.clock_states(session, policy, ticket, now)
+    head = t("cmd.status.head", lang, n=ticket.id, customer=customer.code if customer else "?",
              sev=ticket.severity, sev_name=policy.severity_name(ticket.severity, lang),
              status=status_name(ticket.status, lang), tier=ticket.tier,
-             assignee=v.assignee.name if v.assignee else t("cmd.status.unassigned", lang),
+             assignee=assignee.name if assignee else t("cmd.status.unassigned", lang),
              summary=ticket.summary)
-    if not v.clocks:
+    if not clocks:
         return head + "\n" + t("cmd.status.no_clock", lang)
-    return "\n".join([head, *(_clock_line(s, lang) for s in v.clocks)])
+    return "\n".join([head, *(_clock_line(s, lang) for s in clocks)])
 
 
 def _status(ctx: Ctx, args: list[str]) -> list[Reply]:
