@@ -19,11 +19,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from handlers.i18n import register, t
+from handlers.oncall import local_time
 from sla import BusinessCalendar, ClockKind, Policy
 from sla.oncall import quiet_now
 from storage import oncall, outbox, tickets
@@ -83,11 +83,6 @@ register({
               "{engineer} çağrıldı; kısa süre içinde sizinle iletişime geçecek.",
     },
 })
-
-
-def _local(dt: datetime, tz: str) -> str:
-    local = dt.astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def trigger_clock(trigger: str) -> ClockKind | None:
@@ -270,8 +265,8 @@ class Pager:
             plan = self.policy.plans.get(ticket.plan)
             text = t("page.open", lang, **common, role=role,
                      plan=(plan.name.tr if lang == "tr" else plan.name.en) if plan else ticket.plan,
-                     reported=_local(ticket.reported_at, tz),
-                     due=_local(ticket.response_due, tz) if ticket.response_due else "—")
+                     reported=local_time(ticket.reported_at, tz),
+                     due=local_time(ticket.response_due, tz) if ticket.response_due else "—")
         else:
             kind = threshold[0] if threshold else trigger_clock(page.trigger) or ClockKind.RESPONSE
             fraction = threshold[1] if threshold else _fraction(page.trigger)
@@ -280,7 +275,7 @@ class Pager:
             text = t("page.threshold", lang, **common, role=role,
                      clock=t(f"sla.clock.{kind.value}", lang), target=target_cell.label(),
                      percent=f"{fraction:.0%}", pct=round(fraction * 100),
-                     due=_local(due, tz) if due else "—")
+                     due=local_time(due, tz) if due else "—")
         total = len(self.policy.paging.chain)
         return (t("page.repeat", lang, k=index + 1, total=total) + text) if index else text
 

@@ -82,7 +82,8 @@ def parse_time(value: str, tz: str) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=ZoneInfo(tz))
 
 
-def _local(dt: datetime | None, tz: str) -> str:
+def local_time(dt: datetime | None, tz: str) -> str:
+    """``2026-11-29 03:10 +03``: an instant as people in ``tz`` read it (— for none)."""
     if dt is None:
         return "—"
     local = dt.astimezone(ZoneInfo(tz))
@@ -92,7 +93,7 @@ def _local(dt: datetime | None, tz: str) -> str:
 def who_text(session: Session, at: datetime, lang: str, tz: str | None = None) -> str:
     """Each layer's engineer at ``at``, until when, and why (rotation or override)."""
     tz = tz or schedule_tz(session)
-    lines = [t("oncall.header", lang, at=_local(at, tz))]
+    lines = [t("oncall.header", lang, at=local_time(at, tz))]
     for layer, held in store.who(session, at).items():
         name = t(f"oncall.layer.{layer}", lang)
         if held is None:
@@ -100,7 +101,7 @@ def who_text(session: Session, at: datetime, lang: str, tz: str | None = None) -
             continue
         shift, contact = held
         lines.append(t("oncall.line", lang, layer=name, name=contact.name,
-                       until=_local(shift.end, tz), source=shift.source))
+                       until=local_time(shift.end, tz), source=shift.source))
     return "\n".join(lines)
 
 
@@ -130,7 +131,7 @@ def oncall_reply(session: Session, actor: Contact, args: list[str], now: datetim
     if end is None:
         return Reply(t("oncall.err.time", lang, value=args[3], tz=tz))
     if end <= now:
-        return Reply(t("oncall.err.past", lang, end=_local(end, tz)))
+        return Reply(t("oncall.err.past", lang, end=local_time(end, tz)))
     moves = _swap(store.who(session, now), actor, other)
     if not moves:
         return Reply(t("oncall.err.neither", lang, who=other.name))
@@ -141,7 +142,7 @@ def oncall_reply(session: Session, actor: Contact, args: list[str], now: datetim
                                reason=f"swap: {to.name} for {frm.name}", created_by=actor.name)
             lines.append(t("oncall.swapped", lang, to=to.name, frm=frm.name,
                            layer=t(f"oncall.layer.{layer}", lang).lower(),
-                           start=_local(now, tz), end=_local(end, tz)))
+                           start=local_time(now, tz), end=local_time(end, tz)))
     except RecordError as exc:
         return Reply(t("oncall.err.record", lang, error=str(exc)))
     return Reply("\n".join(lines))
