@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from handlers.commands import tell_customer
 from handlers.i18n import register, t
 from handlers.oncall import local_time
 from sla import BusinessCalendar, ClockKind, Policy
-from sla.oncall import quiet_now
+from sla.oncall import Shift, quiet_now
+from sla.reminders import parse_threshold_id
 from storage import oncall, outbox, tickets
 from storage.models import Contact, Customer, Page, Role, Ticket, TicketKind, TicketStatus
 
@@ -83,15 +85,6 @@ register({
               "{engineer} çağrıldı; kısa süre içinde sizinle iletişime geçecek.",
     },
 })
-
-
-def trigger_clock(trigger: str) -> ClockKind | None:
-    """The clock a threshold trigger (``t12:response:90%:1764...``) belongs to."""
-    parts = trigger.split(":")
-    try:
-        return ClockKind(parts[1]) if len(parts) > 1 else None
-    except ValueError:
-        return None
 
 
 class Pager:
@@ -170,6 +163,7 @@ class Pager:
     def advance(self, s: Session, now: datetime) -> int:
         """Send the next step of every page whose step is due; returns the pages handled."""
         handled = 0
+        people = _People(s, now)  # who is on call, read once for the whole pass
         for page in oncall.due_pages(s, now):
             ticket = s.get(Ticket, page.ticket_id)
             handled += 1
@@ -181,24 +175,26 @@ class Pager:
                 tickets.add_event(s, ticket, "page-stopped", reason, at=now,
                                   data={"page": page.id})
                 continue
-            self.step(s, page, ticket, now, None)
+            self.step(s, page, ticket, now, None, people)
         return handled
 
     def _stop_reason(self, s: Session, ticket: Ticket, page: Page) -> str | None:
         if ticket.status != TicketStatus.OPEN:
             return f"ticket is {ticket.status}"
-        kind = ClockKind.RESPONSE if page.trigger == OPEN_TRIGGER else trigger_clock(page.trigger)
-        if kind is not None and kind not in self.paging_clocks(ticket):
+        parsed = parse_threshold_id(page.trigger)
+        kind = parsed[0] if parsed else ClockKind.RESPONSE  # the "open" page: the response
+        if kind not in self.paging_clocks(ticket):
             return f"the {kind.value} clock stopped"
         if self.policy.paging.quiet.while_paused and tickets.open_pause(s, ticket.id or 0):
             return "ticket is paused"
         return None
 
     def step(self, s: Session, page: Page, ticket: Ticket, now: datetime,
-             threshold: tuple[ClockKind, float, datetime | None] | None) -> None:
+             threshold: tuple[ClockKind, float, datetime | None] | None,
+             on_call: _People | None = None) -> None:
         """Send ``page.step`` (skipping steps with nobody to page) and set the next one."""
         chain = self.policy.paging.chain
-        cache = _People(s, now)
+        cache = on_call or _People(s, now)
         while page.step < len(chain):
             index, target = page.step, chain[page.step]
             page.step += 1
@@ -268,8 +264,8 @@ class Pager:
                      reported=local_time(ticket.reported_at, tz),
                      due=local_time(ticket.response_due, tz) if ticket.response_due else "—")
         else:
-            kind = threshold[0] if threshold else trigger_clock(page.trigger) or ClockKind.RESPONSE
-            fraction = threshold[1] if threshold else _fraction(page.trigger)
+            parsed = parse_threshold_id(page.trigger) or (ClockKind.RESPONSE, 1.0)
+            kind, fraction = threshold[:2] if threshold else parsed
             due = threshold[2] if threshold else getattr(ticket, f"{kind.value}_due", None)
             target_cell = self.policy.target(ticket.plan, ticket.severity, ticket.family, kind)
             text = t("page.threshold", lang, **common, role=role,
@@ -281,16 +277,8 @@ class Pager:
 
     def _tell_customer(self, s: Session, ticket: Ticket, page: Page, engineer: str) -> None:
         """The customer hears who is on it (they hear again, by name, when it is taken)."""
-        target = ticket.channel_chat or ticket.channel_user or str(ticket.contact_id)
-        outbox.enqueue(s, f"page:{page.id}:customer", ticket.channel, target,
-                       t("page.customer", ticket.language, n=ticket.id, engineer=engineer),
-                       thread=ticket.channel_thread, ticket_id=ticket.id)
-
-
-def _fraction(trigger: str) -> float:
-    parts = trigger.split(":")
-    label = parts[2] if len(parts) > 2 else "breach"
-    return 1.0 if label == "breach" else float(label.rstrip("%")) / 100
+        tell_customer(s, ticket, f"page:{page.id}:customer",
+                      t("page.customer", ticket.language, n=ticket.id, engineer=engineer))
 
 
 class _People:
@@ -299,6 +287,7 @@ class _People:
     def __init__(self, s: Session, now: datetime) -> None:
         self.s, self.now = s, now
         self._who: dict[str, list[Contact]] = {}
+        self._layers: dict[str, tuple[Shift, Contact] | None] | None = None
 
     def target(self, target: str) -> list[Contact]:
         if target not in self._who:
@@ -307,7 +296,9 @@ class _People:
                     Contact.role == Role.MANAGER, col(Contact.active).is_(True))
                     .order_by(col(Contact.id))))
             else:
-                shift = oncall.who(self.s, self.now).get(target)
+                if self._layers is None:
+                    self._layers = oncall.who(self.s, self.now)
+                shift = self._layers.get(target)
                 found = [shift[1]] if shift and shift[1].active else []
             self._who[target] = found
         return self._who[target]

@@ -34,7 +34,13 @@ from sqlmodel import Session, col, select
 from handlers.hooks import on_ticket_changed
 from handlers.i18n import register, t
 from sla import BusinessCalendar, ClockKind, Policy, TicketClocks, evaluate_clocks, load_policy
-from sla.reminders import Threshold, escalations_at, next_threshold, plan_reminders
+from sla.reminders import (
+    Threshold,
+    escalations_at,
+    next_threshold,
+    plan_reminders,
+    threshold_id,
+)
 from sla.ticket_clocks import format_duration
 from storage import oncall, outbox, tickets
 from storage.db import make_engine, session_scope
@@ -173,11 +179,7 @@ class Routes:
         return None
 
 
-def threshold_prefix(ticket_id: int, th: Threshold) -> str:
-    """Identity of one threshold of one clock: its instant is part of it, so a deadline moved
-    by a pause or a reclassification yields a new reminder, while a pause that comes *after*
-    a threshold leaves its instant (and key) alone: the same reminder is never sent twice."""
-    return f"t{ticket_id}:{th.kind.value}:{th.label}:{th.epoch}"
+threshold_prefix = threshold_id  # outbox keys of a threshold start with its identity
 
 
 def _prefix_of(key: str) -> str:
@@ -292,7 +294,7 @@ class SlaCore:
         """Send every due step of the on-call pages; report when the next one is due."""
         out = Outcome()
         with session_scope(self.engine) as s:
-            out.tickets = out.enqueued = self.pager.advance(s, now)
+            out.tickets = self.pager.advance(s, now)
             s.flush()
             out.paged = True
             out.page_next = oncall.next_page_at(s)
@@ -449,6 +451,7 @@ class SlaCore:
             self._page_missed_openings(s, rows, closed, now, cache)
             self._flush(s, cache, out)
             out.page_next = oncall.next_page_at(s)
+            out.paged = True  # the page job is re-armed from the database after a reconcile
         return out
 
     def _page_missed_openings(self, s: Session, rows: list[_Row],
@@ -715,7 +718,7 @@ class SchedulerService:
         self._set_next({ticket_id: nxt})
         if out.paged:
             self._page_next = out.page_next
-        self._after_change(out.enqueued or out.paged)
+        self._after_change(bool(out.enqueued or out.paged))
         return nxt
 
     async def sweep(self, now: datetime | None = None) -> Outcome:
@@ -726,12 +729,7 @@ class SchedulerService:
             ids = self._pop_due(now)
             out = await asyncio.to_thread(self.core.process_ids, ids, now) if ids else Outcome()
             self._set_next({tid: out.next.get(tid) for tid in ids})
-            if out.paged:
-                self._page_next = out.page_next
-        self._rearm()
-        if out.enqueued and self.worker is not None:
-            self.worker.wake()
-        return out
+        return self._after_pass(out)
 
     async def reconcile(self, now: datetime | None = None) -> Outcome:
         out = await asyncio.to_thread(self.core.reconcile, now or self.now())
@@ -739,11 +737,7 @@ class SchedulerService:
             self._next = {tid: at.timestamp() for tid, at in out.next.items()}
             self._heap = [(e, tid) for tid, e in self._next.items()]
             heapq.heapify(self._heap)
-        self._page_next = out.page_next
-        self._rearm()
-        if out.enqueued and self.worker is not None:
-            self.worker.wake()
-        return out
+        return self._after_pass(out)
 
     async def advance_pages(self, now: datetime | None = None, fired: bool = False) -> Outcome:
         """Send the due steps of the on-call pages and arm the page job at the next one."""
@@ -751,9 +745,15 @@ class SchedulerService:
             self._page_armed = None  # a date job is gone once it fired
         async with self._sweeping:
             out = await asyncio.to_thread(self.core.advance_pages, now or self.now())
+        return self._after_pass(out)
+
+    def _after_pass(self, out: Outcome) -> Outcome:
+        """After any pass: the page job follows the pages, the jobs are re-armed, and the
+        delivery worker is woken when something was queued (pages queue their own rows)."""
+        if out.paged:
             self._page_next = out.page_next
         self._rearm()
-        if out.enqueued and self.worker is not None:
+        if (out.enqueued or out.paged) and self.worker is not None:
             self.worker.wake()
         return out
 
@@ -763,7 +763,7 @@ class SchedulerService:
             self.worker.wake()
         return n
 
-    def _after_change(self, enqueued: int) -> None:
+    def _after_change(self, queued: bool) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -775,7 +775,7 @@ class SchedulerService:
             self._rearm()
         else:
             loop.call_soon_threadsafe(self._rearm)
-        if enqueued and self.worker is not None:
+        if queued and self.worker is not None:
             self.worker.wake()
 
     def _rearm(self) -> None:

@@ -40,7 +40,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
@@ -56,9 +55,9 @@ from handlers.i18n import t
 from handlers.identity import Identity, Refusal, identify, lookup_contact
 from handlers.types import Reply, Routing
 from sla import Policy, load_policy
-from storage import tickets
+from storage import deliveries, tickets
 from storage.db import engine_for, session_scope
-from storage.models import Contact, ProcessedDelivery, Ticket
+from storage.models import Contact, Ticket
 
 from . import slack_blocks as blocks
 from .config import Settings
@@ -674,23 +673,12 @@ def _well_formed(body: bytes, content_type: str) -> bool:
 
 
 def _seen(session: Session, key: str) -> bool:
-    return session.get(ProcessedDelivery, key) is not None
+    return bool(deliveries.seen(session, [key]))
 
 
 def _claim(session: Session, key: str) -> bool:
-    """Record an inbound delivery once; False when it was already processed (a retry).
-
-    One ``INSERT .. ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL both have it): no SAVEPOINT
-    and no ORM flush on every message. A concurrent first delivery holds the key's lock until
-    it commits; this one then finds the key and changes nothing."""
-    conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(_DELIVERIES).on_conflict_do_nothing(index_elements=["key"])
-            .returning(_DELIVERIES.c.key))  # psycopg reports no rowcount here: a row or none
-    return conn.execute(stmt, {"key": key, "at": utcnow()}).first() is not None
-
-
-_DELIVERIES = ProcessedDelivery.__table__  # type: ignore[attr-defined]
+    """Record an inbound delivery once; False when it was already processed (a retry)."""
+    return deliveries.claim(session, key, utcnow())
 
 
 def _set_thread(session: Session, ticket_id: int, channel: str, ts: str, opener: str) -> None:

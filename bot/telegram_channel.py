@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from telegram import (
     BotCommand,
@@ -41,8 +39,9 @@ from handlers.intake import (
     handle,
 )
 from handlers.types import Reply
+from storage import deliveries
 from storage.db import session_scope
-from storage.models import ProcessedDelivery, Role
+from storage.models import Role
 
 from .config import Settings
 
@@ -419,14 +418,10 @@ class TelegramChannel:
     def _process(self, key: str, msg: Incoming) -> list[Reply] | None:
         """Apply one update exactly once: the delivery key commits with the effect."""
         now = self.now()
-        try:
-            with session_scope(self.engine) as session:
-                # No read first: the primary key refuses a second delivery right here (a
-                # Core insert, lighter than the ORM's unit of work on this hot path).
-                session.connection().execute(_DELIVERY_INSERT, {"key": key, "at": now})
-                return self._effect(session, msg, now)
-        except IntegrityError:
-            return None  # the same update committed concurrently
+        with session_scope(self.engine) as session:
+            if not deliveries.claim(session, key, now):
+                return None  # delivered before, or committed concurrently by another replica
+            return self._effect(session, msg, now)
 
     def _process_batch(self, items: Sequence[tuple[str, Incoming]]) -> list[Any]:
         """:meth:`_process` for a batch in one transaction: per update its replies, None for a
@@ -435,17 +430,12 @@ class TelegramChannel:
         if len(items) > 1:
             try:
                 with session_scope(self.engine) as session:
-                    conn = session.connection()
-                    seen = set(conn.execute(_DELIVERED, {"keys": [k for k, _ in items]}).scalars())
                     out: list[Any] = []
                     for key, msg in items:
-                        if key in seen:  # delivered before, or twice in this batch
-                            out.append(None)
-                            continue
-                        seen.add(key)
                         now = self.now()
-                        conn.execute(_DELIVERY_INSERT, {"key": key, "at": now})
-                        out.append(self._effect(session, msg, now))
+                        # Delivered before, or twice in this batch: the claim says so.
+                        claimed = deliveries.claim(session, key, now)
+                        out.append(self._effect(session, msg, now) if claimed else None)
                     return out
             except Exception:  # noqa: BLE001 - rolled back: retried one by one below
                 log.info("telegram batch of %d failed; one update at a time", len(items),
@@ -476,11 +466,6 @@ class TelegramChannel:
         return handle(session, self.cfg, msg, now)
 
 
-# Built once: the statements are the same for every update, only the values are bound.
-_DELIVERIES = ProcessedDelivery.__table__  # type: ignore[attr-defined]
-_DELIVERY_INSERT = insert(_DELIVERIES)
-_DELIVERED = select(_DELIVERIES.c.key).where(
-    _DELIVERIES.c.key.in_(bindparam("keys", expanding=True)))
 _FAILED = object()  # an update whose processing raised (logged)
 
 

@@ -477,11 +477,14 @@ def _record(
 
 
 def _tell_customer(session: Session, ticket: Ticket, ev: TicketEvent, text: str) -> None:
+    tell_customer(session, ticket, f"ticket:{ticket.id}:event:{ev.id}:customer", text)
+
+
+def tell_customer(session: Session, ticket: Ticket, key: str, text: str) -> None:
+    """Queue ``text`` (once per ``key``) in the conversation where the ticket was reported."""
     target = ticket.channel_chat or ticket.channel_user or str(ticket.contact_id)
-    outbox.enqueue(
-        session, f"ticket:{ticket.id}:event:{ev.id}:customer", ticket.channel, target, text,
-        thread=ticket.channel_thread, ticket_id=ticket.id,
-    )
+    outbox.enqueue(session, key, ticket.channel, target, text, thread=ticket.channel_thread,
+                   ticket_id=ticket.id)
 
 
 def _tell_engineers(
@@ -1001,5 +1004,6 @@ __all__ = [
     "find_engineer",
     "routes_to_commands",
     "status_text",
+    "tell_customer",
 ]
 

@@ -50,6 +50,29 @@ class Threshold:
         return "breach" if self.breach else f"{round(self.fraction * 100)}%"
 
 
+def threshold_id(ticket_id: int, th: Threshold) -> str:
+    """Identity of one threshold of one ticket's clock, ``t12:response:90%:1795...``.
+
+    Its instant is part of it, so a deadline moved by a pause or a reclassification yields a
+    new reminder, while a pause that comes *after* a threshold leaves its instant (and id)
+    alone: the same reminder is never sent twice. Outbox keys and page triggers start with it.
+    """
+    return f"t{ticket_id}:{th.kind.value}:{th.label}:{th.epoch}"
+
+
+def parse_threshold_id(text: str) -> tuple[ClockKind, float] | None:
+    """The clock and fraction of a :func:`threshold_id` (None for anything else)."""
+    parts = text.split(":")
+    if len(parts) < 4 or not parts[0].startswith("t"):
+        return None
+    try:
+        kind = ClockKind(parts[1])
+        fraction = BREACH if parts[2] == "breach" else float(parts[2].rstrip("%")) / 100
+    except ValueError:
+        return None
+    return kind, fraction
+
+
 def escalations_at(
     policy: Policy, severity: str, kind: ClockKind, fraction: float
 ) -> list[Escalation]:
