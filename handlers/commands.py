@@ -379,11 +379,10 @@ def customer_replied(
     store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
     if ticket.status != TicketStatus.PENDING:
         return False
-    pol = policy
     _end_pauses(session, ticket, now)
     ticket.status = TicketStatus.OPEN
     ev = store.add_event(session, ticket, "resumed", "customer replied", actor=actor, at=now)
-    store.refresh_deadlines(session, pol, ticket, now)
+    store.refresh_deadlines(session, policy, ticket, now)
     _tell_customer(session, ticket, ev, updates.resumed(ticket_id, ticket.language, True))
     customer = session.get(Customer, ticket.customer_id)
     _tell_engineers(session, routing or Routing(), ticket, ev, t(
