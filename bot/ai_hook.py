@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from handlers import ai_suggest
 from handlers.types import Routing
 from storage import outbox, tickets
+from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.kb import search_known_errors
 from storage.models import AISubscription, AIUsage, Customer, Product, ProductVersion, Ticket
@@ -168,22 +169,22 @@ class Suggestion:
         return self.outcome == "ok"
 
 
-def _record(engine: Engine, *, customer_id: int | None, product_id: int | None,
+def _record(engine: Engine, clock: Clock, *, customer_id: int | None, product_id: int | None,
             ticket_id: int | None, model: str, outcome: str, prompt_tokens: int = 0,
             completion_tokens: int = 0, latency_ms: int = 0) -> None:
-    with session_scope(engine) as s:
+    with session_scope(engine, clock) as s:
         s.add(AIUsage(customer_id=customer_id, product_id=product_id, ticket_id=ticket_id,
                       model=model, prompt_tokens=prompt_tokens,
                       completion_tokens=completion_tokens, latency_ms=latency_ms,
                       outcome=outcome))
 
 
-def _outage_event(engine: Engine, ticket_id: int | None, outcome: str, model: str,
+def _outage_event(engine: Engine, clock: Clock, ticket_id: int | None, outcome: str, model: str,
                   detail: str) -> None:
     """P27: a third-party outage on the ticket's trail; its SLA clocks are left alone."""
     if ticket_id is None:
         return
-    with session_scope(engine) as s:
+    with session_scope(engine, clock) as s:
         ticket = s.get(Ticket, ticket_id)
         if ticket is not None:
             tickets.add_event(s, ticket, "third-party-outage",
@@ -204,6 +205,7 @@ async def draft_workaround(
     routing: Routing | None = None,
     breaker: CircuitBreaker | None = None,
     limit: int = 3,
+    clock: Clock = system_clock,
 ) -> Suggestion:
     """Retrieve known errors, ask the model, validate, record usage; never raises."""
     breaker = breaker or BREAKER
@@ -211,7 +213,7 @@ async def draft_workaround(
         return await _draft(engine, settings, report, customer_id=customer_id,
                             product_id=product_id, ticket_id=ticket_id, lang=lang,
                             to_customers_policy=to_customers_policy, routing=routing,
-                            breaker=breaker, limit=limit)
+                            breaker=breaker, limit=limit, clock=clock)
     except Exception as exc:  # noqa: BLE001 - the hook must never break its caller
         log.warning("AI hook failed for ticket %s: %s", ticket_id, type(exc).__name__)
         return Suggestion("error", reason=type(exc).__name__)
@@ -220,8 +222,8 @@ async def draft_workaround(
 async def _draft(engine: Engine, settings: Settings, report: ai_suggest.Report, *,
                  customer_id: int | None, product_id: int | None, ticket_id: int | None,
                  lang: str | None, to_customers_policy: bool, routing: Routing | None,
-                 breaker: CircuitBreaker, limit: int) -> Suggestion:
-    with session_scope(engine) as s:
+                 breaker: CircuitBreaker, limit: int, clock: Clock) -> Suggestion:
+    with session_scope(engine, clock) as s:
         route = resolve_route(s, settings, customer_id, product_id)
         if route is None:
             return Suggestion("off")
@@ -233,8 +235,8 @@ async def _draft(engine: Engine, settings: Settings, report: ai_suggest.Report, 
     usage: dict[str, Any] = {"customer_id": customer_id, "product_id": product_id,
                              "ticket_id": ticket_id, "model": route.model}
     if not breaker.allow(route.endpoint):
-        _record(engine, outcome="circuit-open", **usage)
-        _outage_event(engine, ticket_id, "circuit-open", route.model,
+        _record(engine, clock, outcome="circuit-open", **usage)
+        _outage_event(engine, clock, ticket_id, "circuit-open", route.model,
                       "calls paused after repeated failures")
         return Suggestion("circuit-open", model=route.model, retrieved=draft.retrieved)
 
@@ -266,13 +268,13 @@ async def _draft(engine: Engine, settings: Settings, report: ai_suggest.Report, 
         breaker.failure(route.endpoint)
         log.warning("third-party outage: OpenAI %s (%s) customer=%s ticket=%s model=%s",
                     outcome, detail, customer_id, ticket_id, route.model)
-        _record(engine, outcome=outcome, latency_ms=latency, **usage)
-        _outage_event(engine, ticket_id, outcome, route.model, detail)
+        _record(engine, clock, outcome=outcome, latency_ms=latency, **usage)
+        _outage_event(engine, clock, ticket_id, outcome, route.model, detail)
         return Suggestion(outcome, model=route.model, retrieved=draft.retrieved, reason=detail,
                           latency_ms=latency)
     breaker.success(route.endpoint)
     checked = ai_suggest.check(content, draft.retrieved, secrets=[route.api_key])
-    _record(engine, outcome=checked.outcome, prompt_tokens=pt, completion_tokens=ct,
+    _record(engine, clock, outcome=checked.outcome, prompt_tokens=pt, completion_tokens=ct,
             latency_ms=latency, **usage)
     result = Suggestion(
         checked.outcome, text=checked.text, cited=checked.cited, model=route.model,
@@ -283,14 +285,14 @@ async def _draft(engine: Engine, settings: Settings, report: ai_suggest.Report, 
         extra={"prompt": draft.prompt_ref},
     )
     if ticket_id is not None:
-        _ticket_suggestion(engine, ticket_id, result, routing)
+        _ticket_suggestion(engine, clock, ticket_id, result, routing)
     return result
 
 
-def _ticket_suggestion(engine: Engine, ticket_id: int, result: Suggestion,
+def _ticket_suggestion(engine: Engine, clock: Clock, ticket_id: int, result: Suggestion,
                        routing: Routing | None) -> None:
     """Audit the draft on the ticket, then tell the engineers (they see it first)."""
-    with session_scope(engine) as s:
+    with session_scope(engine, clock) as s:
         ticket = s.get(Ticket, ticket_id)
         if ticket is None:
             return
@@ -326,9 +328,10 @@ def report_for_ticket(session: Session, ticket: Ticket) -> ai_suggest.Report:
 
 async def suggest_for_ticket(engine: Engine, settings: Settings, ticket_id: int, *,
                              to_customers_policy: bool = False, routing: Routing | None = None,
-                             breaker: CircuitBreaker | None = None) -> Suggestion:
+                             breaker: CircuitBreaker | None = None,
+                             clock: Clock = system_clock) -> Suggestion:
     """Draft a workaround for an existing ticket (engineers first)."""
-    with session_scope(engine) as s:
+    with session_scope(engine, clock) as s:
         ticket = s.get(Ticket, ticket_id)
         if ticket is None:
             return Suggestion("error", reason=f"no ticket #{ticket_id}")
@@ -337,7 +340,7 @@ async def suggest_for_ticket(engine: Engine, settings: Settings, ticket_id: int,
     return await draft_workaround(engine, settings, report, customer_id=customer_id,
                                   product_id=product_id, ticket_id=ticket_id, lang=lang,
                                   to_customers_policy=to_customers_policy, routing=routing,
-                                  breaker=breaker)
+                                  breaker=breaker, clock=clock)
 
 
 _BACKGROUND: set[asyncio.Task[Any]] = set()
@@ -450,8 +453,9 @@ class AIDraftService:
     name = "ai-drafts"
 
     def __init__(self, engine: Engine, settings: Settings, *, to_customers_policy: bool,
-                 routing: Routing | None) -> None:
+                 routing: Routing | None, clock: Clock = system_clock) -> None:
         self.engine = engine
+        self.clock = clock
         self.settings = settings
         self.to_customers_policy = to_customers_policy
         self.routing = routing
@@ -469,7 +473,8 @@ class AIDraftService:
 
     def _draft(self, ticket_id: int) -> None:
         start_for_ticket(self.engine, self.settings, ticket_id,
-                         to_customers_policy=self.to_customers_policy, routing=self.routing)
+                         to_customers_policy=self.to_customers_policy, routing=self.routing,
+                         clock=self.clock)
 
     async def stop(self) -> None:
         if self._unhook is not None:

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -16,6 +16,7 @@ from sla import CalendarError, PolicyError, load_policy, make_calendar
 from sla.policy import Policy
 from sla.ticket_clocks import format_duration
 from storage import directory, tickets
+from storage.clock import system_clock
 from storage.db import engine_for, session_scope, upgrade
 from storage.directory import RecordError
 
@@ -95,7 +96,8 @@ def parse_day(text: str, what: str) -> date:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    """The CLI's clock: the real one (``storage.clock.system_clock``)."""
+    return system_clock()
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from storage.backup import BackupError, backup, default_name, prune, restore
+from storage.backup import BackupError, backup, check_keep_days, default_name, prune, restore
 
-from .cli import app, fail, settings
+from .cli import app, fail, now_utc, settings
 
 
 @app.command("backup")
@@ -22,11 +22,13 @@ def backup_cmd(
     ] = None,
 ) -> None:
     """Back up the database (SQLite online backup, pg_dump for PostgreSQL)."""
-    url = settings().database_url
-    target = out or Path("backups") / default_name(url)
+    url, now = settings().database_url, now_utc()
+    target = out or Path("backups") / default_name(url, now)
     try:
+        if keep_days is not None:
+            check_keep_days(keep_days)  # refused before anything is written
         result = backup(url, target)
-        removed = prune(target.parent, keep_days) if keep_days is not None else []
+        removed = prune(target.parent, keep_days, now) if keep_days is not None else []
     except BackupError as exc:
         fail(str(exc))
     typer.echo(f"backup written: {result.path} ({result.size} bytes, {result.kind})")

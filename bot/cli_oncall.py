@@ -15,7 +15,7 @@ from sla.oncall import LAYERS
 from storage import oncall
 from storage.models import Contact, OncallOverride
 
-from .cli import JsonOpt, app, emit, fail, session
+from .cli import JsonOpt, app, emit, fail, now_utc, session
 
 oncall_app = typer.Typer(help="On-call rotations and overrides; who is paged out of hours.",
                          no_args_is_help=True)
@@ -83,7 +83,7 @@ def add_rotation(
         start_day = date.fromisoformat(start) if start else None
     except ValueError:
         fail(f"start {start!r}: use YYYY-MM-DD")
-    today = datetime.now(UTC).astimezone(zone).date()
+    today = now_utc().astimezone(zone).date()
     first = first_handover(weekday, at, tz, start_day, today)
     with session() as s:
         people = [_engineer(s, ref.strip()) for ref in engineers.split(",") if ref.strip()]
@@ -128,7 +128,7 @@ def who(
     """Who is on call (primary and secondary), until when, and why."""
     with session() as s:
         zone = schedule_tz(s)
-        instant = datetime.now(UTC) if at is None else parse_time(at, zone)
+        instant = now_utc() if at is None else parse_time(at, zone)
         if instant is None:
             fail(f"{at!r} is not an ISO time, e.g. 2026-11-29T03:10")
         if as_json:
@@ -154,7 +154,7 @@ def list_schedule(as_json: JsonOpt = False) -> None:
              "from": r.start, "until": None, "tz": r.tz}
             for r in oncall.rotations(s)
         ]
-        now = datetime.now(UTC)
+        now = now_utc()
         for o in s.exec(select(OncallOverride).where(OncallOverride.ends_at > now)
                         .order_by(col(OncallOverride.starts_at))):
             rows.append({"kind": "override", "name": o.reason, "layer": o.layer,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import mimetypes
 import shlex
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +17,7 @@ from sqlalchemy.engine import Engine
 from handlers.i18n import register, t
 from handlers.intake import Incoming, IncomingFile, IntakeConfig, handle
 from handlers.types import Reply
+from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.directory import find_contact
 
@@ -76,10 +75,10 @@ def run_console(
     contact_ref: str,
     stdin: TextIO,
     stdout: TextIO,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Clock = system_clock,
 ) -> int:
     """Chat as the contact ``contact_ref`` (name, id or Telegram id); returns the exit status."""
-    with session_scope(engine) as s:
+    with session_scope(engine, now) as s:
         contact = find_contact(s, contact_ref)
         if contact is None:
             return 2  # the command line says so on stderr
@@ -87,7 +86,7 @@ def run_console(
         lang = contact.language or "en"
 
     def send(msg: Incoming) -> list[Reply]:
-        with session_scope(engine) as s:
+        with session_scope(engine, now) as s:
             if msg.command:  # engineers' verbs (handlers.commands) on the console too
                 from handlers.commands import execute_command, routes_to_commands
 

@@ -44,6 +44,7 @@ from sla.attainment import Month, local
 from sla.clock import _epoch, merge_pauses
 from sla.reminders import plan_reminders
 from storage import tickets as ticket_store
+from storage.clock import system_clock
 from storage.db import engine_for, session_scope
 from storage.directory import find_contact, get_customer
 from storage.models import Contact, Customer, Role, Ticket, TicketEvent
@@ -397,13 +398,13 @@ def create_app(
         policy = load_policy()
     pol: Policy = policy
     eng: Engine = engine
-    clock = now or (lambda: datetime.now(UTC))
+    clock = now or system_clock
 
     def user_of(request: Request) -> Contact | None:
         uid = request.session.get("uid")
         if not isinstance(uid, int):
             return None
-        with session_scope(eng) as s:
+        with session_scope(eng, clock) as s:
             c = s.get(Contact, uid)
             if c is None or c.role not in STAFF or not c.active:
                 return None
@@ -429,7 +430,7 @@ def create_app(
         form = {k: v[0] for k, v in parse_qs(body).items()}
 
         def check() -> tuple[int, str] | None:
-            with session_scope(eng) as s:
+            with session_scope(eng, clock) as s:
                 c = authenticate(s, form.get("name", ""), form.get("password", ""))
                 return None if c is None else (c.id or 0, c.name)
 
@@ -452,7 +453,7 @@ def create_app(
     def listing(request: Request) -> dict[str, Any]:
         f = filters(request)
         at = clock()
-        with session_scope(eng) as s:
+        with session_scope(eng, clock) as s:
             rows = open_tickets(s, pol, at, f["customer"], f["severity"], f["assignee"],
                                 horizon=refresh_seconds * 2)
             choices = {
@@ -489,7 +490,7 @@ def create_app(
         except ValueError:
             return PlainTextResponse("no such ticket", status_code=404)
         at = clock()
-        with session_scope(eng) as s:
+        with session_scope(eng, clock) as s:
             t = s.get(Ticket, number)
             if t is None:
                 return page("Not found", f"<p>No ticket #{number}.</p>", user.name)
@@ -536,7 +537,7 @@ def create_app(
         month, code = args
         from .report_render import to_markdown
 
-        with session_scope(eng) as s:
+        with session_scope(eng, clock) as s:
             codes = [c.code for c in s.exec(select(Customer).order_by(col(Customer.code)))]
             if code and code not in codes:
                 return page("Monthly report", f"<p class='err'>unknown customer {e(code)}</p>",
@@ -561,7 +562,7 @@ def create_app(
 
         from .report_render import render_png
 
-        with session_scope(eng) as s:
+        with session_scope(eng, clock) as s:
             try:
                 report = monthly_report(s, pol, args[0], args[1], clock())
             except ValueError as exc:

@@ -20,17 +20,20 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
 from sqlalchemy.engine import Engine
 
 from storage import outbox
+from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.models import OutboxMessage
+
+from .tasks import ServiceThreads, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -298,10 +301,6 @@ class ConsoleSender:
         return None
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class DeliveryWorker:
     """Sends due outbox messages; any number of workers may share one database."""
 
@@ -310,7 +309,7 @@ class DeliveryWorker:
         engine: Engine,
         senders: Mapping[str, Sender],
         *,
-        now: Callable[[], datetime] = utcnow,
+        now: Clock = system_clock,
         concurrency: int = 8,
         batch: int = 100,
         max_attempts: int = 8,
@@ -337,20 +336,21 @@ class DeliveryWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._threads = ServiceThreads("outbox", workers=concurrency + 1)
 
     # -- one pass ----------------------------------------------------------------------------
 
     def _claim(self) -> list[Outgoing]:
         now = self.now()
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, self.now) as s:
             _mark_expired_maybe_sent(s, now)
             outbox.release_expired(s, now)
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, self.now) as s:
             return [Outgoing.of(m) for m in outbox.claim(s, now, self.lease_seconds, self.batch)]
 
     def _finish(self, msg: Outgoing, result: str | None | BaseException, attempts: int) -> None:
         now = self.now()
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, self.now) as s:
             if not isinstance(result, BaseException):
                 outbox.mark_sent(s, msg.id, now, result)
                 return
@@ -393,15 +393,15 @@ class DeliveryWorker:
                     result = found if found is not None else await sender.send(msg)
                 except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
                     result = exc
-            await asyncio.to_thread(self._finish, msg, result, attempts)
+            await self._threads.run(self._finish, msg, result, attempts)
             return not isinstance(result, BaseException)
 
     async def run_once(self) -> int:
         """Claim and send one batch of due messages; returns how many were delivered."""
-        claimed = await asyncio.to_thread(self._claim)
+        claimed = await self._threads.run(self._claim)
         if not claimed:
             return 0
-        attempts = await asyncio.to_thread(self._attempts, [m.id for m in claimed])
+        attempts = await self._threads.run(self._attempts, [m.id for m in claimed])
         gate = asyncio.Semaphore(self.concurrency)
         results = await asyncio.gather(
             *(self._deliver(m, attempts.get(m.id, 1), gate) for m in claimed)
@@ -424,7 +424,7 @@ class DeliveryWorker:
         for _ in range(max_rounds):
             claimed_any = await self.run_once()
             total += claimed_any
-            pending_now = await asyncio.to_thread(self._due_now)
+            pending_now = await self._threads.run(self._due_now)
             if not pending_now:
                 break
         return total
@@ -456,7 +456,7 @@ class DeliveryWorker:
                 while await self.run_once():
                     pass
                 wait = self.idle_poll
-                at = await asyncio.to_thread(self._next_at)
+                at = await self._threads.run(self._next_at)
                 if at is not None:
                     wait = max(0.0, min(wait, (at - self.now()).total_seconds()))
             except Exception:  # noqa: BLE001 - the database may be briefly unavailable
@@ -482,8 +482,9 @@ class DeliveryWorker:
             try:
                 await asyncio.wait_for(self._task, timeout=15)
             except TimeoutError:
-                self._task.cancel()
+                await cancel_and_wait(self._task)
             self._task = None
+        await self._threads.close()
         for sender in self.senders.values():
             try:
                 await sender.close()

@@ -277,7 +277,7 @@ def render(report: SLAReport, fmt: str, out: Path | None) -> str | Path:
 # -- the monthly job ------------------------------------------------------------------------
 
 
-def monthly_report_job(database_url: str, now: datetime | None = None,
+def monthly_report_job(database_url: str, now: datetime,
                        out_dir: str | None = None) -> list[Path]:
     """Scheduler job (run on the 1st of each month, e.g. 08:00 in DESTEK_ENGINEERS_TZ): write
     last month's report for every customer with tickets and for all customers (md, pdf, png)
@@ -288,6 +288,7 @@ def monthly_report_job(database_url: str, now: datetime | None = None,
     from handlers.reports import monthly_report, summary_lines
     from sla.attainment import Month
     from storage import outbox
+    from storage.clock import frozen
     from storage.db import engine_for, session_scope
     from storage.reports import customers_with_tickets
 
@@ -295,7 +296,6 @@ def monthly_report_job(database_url: str, now: datetime | None = None,
     from .config import get_settings
 
     cfg = get_settings()
-    now = now or datetime.now(UTC)
     month = Month.containing(now, cfg.engineers_tz).previous()
     folder = Path(out_dir) if out_dir else cfg.data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -303,7 +303,7 @@ def monthly_report_job(database_url: str, now: datetime | None = None,
     dests = [(ch, target) for ch, target in (("slack", cfg.engineers_slack_channel),
                                              ("telegram", cfg.engineers_telegram_chat)) if target]
     written: list[Path] = []
-    with session_scope(engine_for(database_url)) as s:
+    with session_scope(engine_for(database_url), frozen(now)) as s:
         scopes: list[str | None] = [*customers_with_tickets(s, month), None]
         for code in scopes:
             report = monthly_report(s, pol, month, code, now)
@@ -321,14 +321,15 @@ def monthly_report_job(database_url: str, now: datetime | None = None,
     return written
 
 
-def eos_notices_job(database_url: str, policy_path: str | None = None,
-                    now: datetime | None = None) -> int:
+def eos_notices_job(database_url: str, policy_path: str | None,
+                    now: datetime) -> int:
     """Daily scheduler job (e.g. 09:00 in DESTEK_ENGINEERS_TZ): queue the end-of-support
     notices due; idempotent through the outbox keys. Plain arguments so APScheduler can
     pickle it. Returns how many notices were queued."""
     from handlers.releases import eos_notices
     from sla import load_policy
+    from storage.clock import frozen
     from storage.db import engine_for, session_scope
 
-    with session_scope(engine_for(database_url)) as s:
-        return len(eos_notices(s, load_policy(policy_path), now or datetime.now(UTC)))
+    with session_scope(engine_for(database_url), frozen(now)) as s:
+        return len(eos_notices(s, load_policy(policy_path), now))

@@ -13,13 +13,13 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
 
 from handlers.intake import IntakeConfig, sweep_dialogs
 from handlers.types import Reply
+from storage.clock import Clock, system_clock
 from storage.db import session_scope
 
 from .config import Settings
@@ -48,7 +48,7 @@ class RunContext:
     settings: Settings
     engine: Engine
     intake: IntakeConfig
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    now: Clock = system_clock
     channels: dict[str, Channel] = field(default_factory=dict)
 
 
@@ -82,7 +82,7 @@ class PeriodicTask:
 async def sweep_once(ctx: RunContext) -> int:
     """Remind/expire abandoned dialogs and tell their users; returns how many were told."""
     def work() -> list[tuple[str, str, Reply]]:
-        with session_scope(ctx.engine) as s:
+        with session_scope(ctx.engine, ctx.now) as s:
             return sweep_dialogs(s, ctx.now(), ctx.intake)
 
     told = 0
@@ -148,7 +148,7 @@ def _ai_drafts(ctx: RunContext) -> Service | None:
     return AIDraftService(
         ctx.engine, ctx.settings,
         to_customers_policy=load_policy(ctx.settings.policy_path).ai_suggestions_to_customers,
-        routing=routing_from_settings(ctx.settings),
+        routing=routing_from_settings(ctx.settings), clock=ctx.now,
     )
 
 

@@ -43,6 +43,7 @@ from sla.reminders import (
 )
 from sla.ticket_clocks import format_duration
 from storage import oncall, outbox, tickets
+from storage.clock import Clock, frozen, system_clock
 from storage.db import make_engine, session_scope
 from storage.directory import calendar_of
 from storage.models import (
@@ -59,6 +60,7 @@ from storage.models import (
 
 from .delivery import DeliveryWorker, Sender, senders_from_settings
 from .paging import OPEN_TRIGGER, Pager
+from .tasks import ServiceThreads
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +118,6 @@ register({
     },
     "sla.digest.more": {"en": "… and {count} more.", "tr": "… ve {count} kayıt daha."},
 })
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- where messages go ---------------------------------------------------------------------
@@ -274,7 +272,7 @@ class SlaCore:
 
     def process_ids(self, ids: Iterable[int], now: datetime) -> Outcome:
         out = Outcome()
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, frozen(now)) as s:
             cache = _PassCache(s)
             for tid in ids:
                 ticket = s.get(Ticket, tid)
@@ -293,7 +291,7 @@ class SlaCore:
     def advance_pages(self, now: datetime) -> Outcome:
         """Send every due step of the on-call pages; report when the next one is due."""
         out = Outcome()
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, frozen(now)) as s:
             out.tickets = self.pager.advance(s, now)
             s.flush()
             out.paged = True
@@ -417,7 +415,7 @@ class SlaCore:
         only tickets with an unhandled due threshold are loaded whole and written.
         """
         out = Outcome()
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, frozen(now)) as s:
             rows = self._open_rows(s)
             closed = {c.id: c.closed_dates for c in s.exec(select(Customer))}
             by_ticket: dict[int, list[tuple[datetime, datetime | None]]] = {}
@@ -487,7 +485,7 @@ class SlaCore:
         zone = ZoneInfo(self.routes.engineers_tz)
         day = now.astimezone(zone).date().isoformat()
         lines: list[tuple[float, dict[str, Any]]] = []
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine, frozen(now)) as s:
             for row in self.status(now, s):
                 running = [c for c in row["clocks"] if c["running"] and c["remaining"] is not None]
                 if not running:
@@ -519,7 +517,7 @@ class SlaCore:
     def status(self, now: datetime, s: Session | None = None) -> list[dict[str, Any]]:
         """Every open ticket's clocks, remaining time and next threshold (CLI, digest)."""
         if s is None:
-            with session_scope(self.engine) as s2:
+            with session_scope(self.engine, frozen(now)) as s2:
                 return self.status(now, s2)
         contacts = {c.id: c for c in s.exec(select(Contact))}
         customers = {c.id: c for c in s.exec(select(Customer))}
@@ -619,6 +617,18 @@ async def sla_reconcile_job() -> None:
         await _ACTIVE.reconcile()
 
 
+async def monthly_report_tick() -> None:
+    """APScheduler job: last month's SLA reports, as of the service's clock."""
+    if _ACTIVE is not None:
+        await _ACTIVE.run_report_job("monthly")
+
+
+async def eos_notices_tick() -> None:
+    """APScheduler job: the end-of-support notices due, as of the service's clock."""
+    if _ACTIVE is not None:
+        await _ACTIVE.run_report_job("eos")
+
+
 async def oncall_page_job() -> None:
     """APScheduler job: the next step of every on-call page that is due."""
     if _ACTIVE is not None:
@@ -638,7 +648,7 @@ class SchedulerService:
         policy: Policy | None = None,
         routes: Routes | None = None,
         senders: dict[str, Sender] | None = None,
-        now: Callable[[], datetime] = utcnow,
+        now: Clock = system_clock,
         deliver: bool = True,
         reconcile_minutes: float = 15,
     ) -> None:
@@ -667,6 +677,7 @@ class SchedulerService:
         self._page_armed: datetime | None = None
         self._unhook: Callable[[], None] | None = None
         self._sweeping = asyncio.Lock()
+        self._threads = ServiceThreads("sla-pass")
 
     # -- next-threshold heap -----------------------------------------------------------------
 
@@ -727,12 +738,12 @@ class SchedulerService:
         async with self._sweeping:  # one sweep at a time; a late second one finds less to do
             now = now or self.now()
             ids = self._pop_due(now)
-            out = await asyncio.to_thread(self.core.process_ids, ids, now) if ids else Outcome()
+            out = await self._threads.run(self.core.process_ids, ids, now) if ids else Outcome()
             self._set_next({tid: out.next.get(tid) for tid in ids})
         return self._after_pass(out)
 
     async def reconcile(self, now: datetime | None = None) -> Outcome:
-        out = await asyncio.to_thread(self.core.reconcile, now or self.now())
+        out = await self._threads.run(self.core.reconcile, now or self.now())
         with self._lock:
             self._next = {tid: at.timestamp() for tid, at in out.next.items()}
             self._heap = [(e, tid) for tid, e in self._next.items()]
@@ -744,7 +755,7 @@ class SchedulerService:
         if fired:
             self._page_armed = None  # a date job is gone once it fired
         async with self._sweeping:
-            out = await asyncio.to_thread(self.core.advance_pages, now or self.now())
+            out = await self._threads.run(self.core.advance_pages, now or self.now())
         return self._after_pass(out)
 
     def _after_pass(self, out: Outcome) -> Outcome:
@@ -758,10 +769,23 @@ class SchedulerService:
         return out
 
     async def digest(self, now: datetime | None = None) -> int:
-        n = await asyncio.to_thread(self.core.digest, now or self.now())
+        n = await self._threads.run(self.core.digest, now or self.now())
         if n and self.worker is not None:
             self.worker.wake()
         return n
+
+    async def run_report_job(self, which: str) -> None:
+        """The monthly SLA report or the end-of-support notices, as of this service's clock."""
+        from .report_render import eos_notices_job, monthly_report_job
+
+        url = self.engine.url.render_as_string(hide_password=False)
+        if which == "monthly":
+            await self._threads.run(monthly_report_job, url, self.now())
+        else:
+            await self._threads.run(eos_notices_job, url, getattr(self.settings, "policy_path",
+                                                                  None), self.now())
+        if self.worker is not None:
+            self.worker.wake()
 
     def _after_change(self, queued: bool) -> None:
         loop = self._loop
@@ -792,11 +816,26 @@ class SchedulerService:
                 self.scheduler.remove_job(SWEEP_JOB)
         else:
             self.scheduler.add_job(
-                sla_sweep_job, "date", run_date=at, id=SWEEP_JOB, replace_existing=True,
+                sla_sweep_job, "date", run_date=self._timer_instant(at), id=SWEEP_JOB,
+                replace_existing=True,
                 # the job re-arms itself before its run is over: allow the next to overlap
                 misfire_grace_time=None, coalesce=True, max_instances=4,
             )
         self._armed = epoch
+
+    def _timer_instant(self, at: datetime) -> datetime:
+        """APScheduler's timer runs on the real clock and the instants here are on the
+        service's clock: a job due at ``at`` is armed after the same delay, so a moved clock
+        (tests) and the real one (production, where both agree) behave alike."""
+        return system_clock() + (at - self.now())
+
+    def armed_at(self, job_id: str) -> datetime | None:
+        """When the sweep or page job is due, on the service's clock (None: not armed)."""
+        if self.scheduler is None or self.scheduler.get_job(job_id) is None:
+            return None
+        if job_id == PAGE_JOB:
+            return self._page_armed
+        return None if self._armed is None else datetime.fromtimestamp(self._armed, UTC)
 
     def _rearm_pages(self) -> None:
         """Point the page job at the earliest due step (``_page_armed``: the job we left)."""
@@ -807,7 +846,8 @@ class SchedulerService:
             if self.scheduler.get_job(PAGE_JOB) is not None:
                 self.scheduler.remove_job(PAGE_JOB)
         else:
-            self.scheduler.add_job(oncall_page_job, "date", run_date=at, id=PAGE_JOB,
+            self.scheduler.add_job(oncall_page_job, "date", run_date=self._timer_instant(at),
+                                   id=PAGE_JOB,
                                    replace_existing=True, misfire_grace_time=None,
                                    coalesce=True, max_instances=4)
         self._page_armed = at
@@ -850,19 +890,13 @@ class SchedulerService:
             replace_existing=True, misfire_grace_time=None,
         )
         # Both are idempotent through their outbox keys, so a misfire re-run sends nothing twice.
-        from .report_render import eos_notices_job, monthly_report_job
-
-        url = self.engine.url.render_as_string(hide_password=False)
-        policy_path = getattr(self.settings, "policy_path", None)
-
         self.scheduler.add_job(
-            monthly_report_job, "cron", day=1, hour=8, minute=0,
-            timezone=ZoneInfo(self.routes.engineers_tz), args=[url],
+            monthly_report_tick, "cron", day=1, hour=8, minute=0,
+            timezone=ZoneInfo(self.routes.engineers_tz),
             id=MONTHLY_REPORT_JOB, replace_existing=True, misfire_grace_time=24 * 3600,
         )
         self.scheduler.add_job(
-            eos_notices_job, "cron", hour=9, minute=0, timezone=ZoneInfo(self.routes.engineers_tz),
-            args=[url, policy_path],
+            eos_notices_tick, "cron", hour=9, minute=0, timezone=ZoneInfo(self.routes.engineers_tz),
             id=EOS_NOTICES_JOB, replace_existing=True, misfire_grace_time=24 * 3600,
         )
         self._rearm()
@@ -876,8 +910,10 @@ class SchedulerService:
             self._unhook()
             self._unhook = None
         if self.scheduler is not None and self.scheduler.running:
+            # Cancels the jobs in flight (AsyncIOExecutor); their passes end on our threads.
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+        await self._threads.close()
         if self.worker is not None:
             await self.worker.stop()
         if _ACTIVE is self:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +56,7 @@ from handlers.identity import Identity, Refusal, identify, lookup_contact
 from handlers.types import Reply, Routing
 from sla import Policy, load_policy
 from storage import deliveries, tickets
+from storage.clock import Clock, clock_of, system_clock
 from storage.db import engine_for, session_scope
 from storage.models import Contact, Ticket
 
@@ -69,10 +70,6 @@ T = TypeVar("T")
 
 CONDITIONAL = {"attachments_missing_reason", "severity_reason", "remote_access_how",
                "service_category", "severity"}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -103,7 +100,7 @@ class SlackBot:
         *,
         engine: Engine | None = None,
         policy: Policy | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = system_clock,
         routing: Routing | None = None,
     ) -> None:
         self.settings = settings
@@ -157,7 +154,7 @@ class SlackBot:
     def _tx(self, fn: Callable[..., T], *args: Any) -> T:
         for attempt in range(5):
             try:
-                with session_scope(self.engine) as session:
+                with session_scope(self.engine, self.clock) as session:
                     return fn(session, *args)
             except OperationalError as exc:  # another process holds SQLite's write lock
                 if "locked" not in str(exc) or attempt == 4:
@@ -678,7 +675,7 @@ def _seen(session: Session, key: str) -> bool:
 
 def _claim(session: Session, key: str) -> bool:
     """Record an inbound delivery once; False when it was already processed (a retry)."""
-    return deliveries.claim(session, key, utcnow())
+    return deliveries.claim(session, key, clock_of(session)())
 
 
 def _set_thread(session: Session, ticket_id: int, channel: str, ts: str, opener: str) -> None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -40,6 +40,7 @@ from handlers.intake import (
 )
 from handlers.types import Reply
 from storage import deliveries
+from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.models import Role
 
@@ -130,7 +131,7 @@ class TelegramChannel:
         engine: Engine,
         cfg: IntakeConfig,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Clock = system_clock,
         overall_max_rate: float = 30,
         max_retries: int = 3,
         poll_timeout: int = 10,
@@ -418,7 +419,7 @@ class TelegramChannel:
     def _process(self, key: str, msg: Incoming) -> list[Reply] | None:
         """Apply one update exactly once: the delivery key commits with the effect."""
         now = self.now()
-        with session_scope(self.engine) as session:
+        with session_scope(self.engine, self.now) as session:
             if not deliveries.claim(session, key, now):
                 return None  # delivered before, or committed concurrently by another replica
             return self._effect(session, msg, now)
@@ -429,7 +430,7 @@ class TelegramChannel:
         update runs again alone, so one bad update costs only itself."""
         if len(items) > 1:
             try:
-                with session_scope(self.engine) as session:
+                with session_scope(self.engine, self.now) as session:
                     out: list[Any] = []
                     for key, msg in items:
                         now = self.now()

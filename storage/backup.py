@@ -57,8 +57,8 @@ def _sqlite_path(url: str) -> Path:
     return Path(u.database)
 
 
-def default_name(url: str, now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+def default_name(url: str, now: datetime) -> str:
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
     ext = "sqlite3" if url.startswith("sqlite") else "dump"
     return f"destek-{stamp}.{ext}"
 
@@ -117,11 +117,16 @@ def restore(url: str, source: Path) -> None:
         raise BackupError(f"pg_restore failed: {proc.stderr.strip().splitlines()[-1:]}")
 
 
-def prune(folder: Path, keep_days: int, now: datetime | None = None) -> list[Path]:
-    """Delete ``destek-*`` backups older than ``keep_days`` (P28: keep at least 7 days)."""
+def check_keep_days(keep_days: int) -> None:
+    """P28: at least 7 days of backups are kept."""
     if keep_days < 7:
         raise BackupError("keep at least 7 days of backups (P28)")
-    limit = (now or datetime.now(UTC)) - timedelta(days=keep_days)
+
+
+def prune(folder: Path, keep_days: int, now: datetime) -> list[Path]:
+    """Delete ``destek-*`` backups older than ``keep_days`` (P28: keep at least 7 days)."""
+    check_keep_days(keep_days)
+    limit = now - timedelta(days=keep_days)
     removed = []
     for p in sorted(folder.glob("destek-*")):
         if datetime.fromtimestamp(p.stat().st_mtime, UTC) < limit:

@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from .clock import Clock, stamp_new_rows
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x64657374656B  # "destek": the advisory lock key held while migrating
 
@@ -67,10 +69,19 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+# Every session, however it was opened, stamps its new rows from the clock it carries.
+event.listen(Session, "before_flush", stamp_new_rows)
+
+
+def open_session(engine: Engine, clock: Clock | None = None, **kwargs: Any) -> Session:
+    """A session carrying ``clock`` (``storage.clock``): the instants it writes come from it."""
+    return Session(engine, info={"clock": clock} if clock else {}, **kwargs)
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, clock: Clock | None = None) -> Iterator[Session]:
+    """A session committed on success and rolled back on error, stamping from ``clock``."""
+    with open_session(engine, clock, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -16,7 +16,6 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from .clock import clock_of
 from .models import KnownError, Product
 
 FTS_TABLE = "known_errors_fts"
@@ -547,7 +547,7 @@ def upsert(session: Session, data: dict[str, Any], path: str = "") -> ImportChan
         return ImportChange(entry.id, "unchanged", [], path)
     for f in changed:
         setattr(entry, f, data[f])
-    entry.updated_at = datetime.now(UTC)
+    entry.updated_at = clock_of(session)()
     session.add(entry)
     session.flush()
     return ImportChange(entry.id, "updated", changed, path)

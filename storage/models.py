@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -11,8 +12,10 @@ from sqlmodel import Field, SQLModel
 from .types import UTCDateTime
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# Creation stamps default to None and are filled at flush from the session's clock
+# (storage.clock.stamp_new_rows): the product has one clock, and it is handed in.
+def _stamp(index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=False, index=index)
 
 
 class Role(StrEnum):
@@ -45,7 +48,7 @@ class Customer(SQLModel, table=True):
     hours: str | None = Field(default=None, max_length=16)
     closed_dates: str | None = Field(default=None, sa_type=Text)  # comma-separated ISO dates
     language: str = Field(default="en", max_length=2)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class Contract(SQLModel, table=True):
@@ -55,7 +58,7 @@ class Contract(SQLModel, table=True):
     plan: str = Field(max_length=32)
     start: date
     end: date
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class ContractProduct(SQLModel, table=True):
@@ -81,7 +84,7 @@ class Contact(SQLModel, table=True):
     telegram_id: int | None = Field(default=None, unique=True, sa_type=BigInteger)
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class Product(SQLModel, table=True):
@@ -142,7 +145,7 @@ class Ticket(SQLModel, table=True):
     channel_chat: str | None = Field(default=None, max_length=64)
     channel_thread: str | None = Field(default=None, max_length=64)
     reported_at: datetime = Field(sa_type=UTCDateTime, index=True)  # clocks start (P15)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
     assignee_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     workaround_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -175,7 +178,7 @@ class TicketEvent(SQLModel, table=True):
     __tablename__ = "ticket_events"
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = _stamp()
     actor_id: int | None = Field(default=None, foreign_key="contacts.id")
     actor: str = Field(default="system", max_length=200)
     kind: str = Field(max_length=32)
@@ -193,7 +196,7 @@ class Attachment(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     path: str = Field(max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class DialogSession(SQLModel, table=True):
@@ -209,8 +212,8 @@ class DialogSession(SQLModel, table=True):
     step: str = Field(max_length=64)
     data: str = Field(default="{}", sa_type=Text)  # JSON answers so far
     language: str = Field(default="en", max_length=2)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    created_at: datetime = _stamp()
+    updated_at: datetime = _stamp(index=True)
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -223,7 +226,7 @@ class Deflection(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contacts.id")
     query: str = Field(sa_type=Text)
     kb_ids: str = Field(default="", max_length=500)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = _stamp()
 
 
 class ProcessedDelivery(SQLModel, table=True):
@@ -231,7 +234,7 @@ class ProcessedDelivery(SQLModel, table=True):
 
     __tablename__ = "processed_deliveries"
     key: str = Field(primary_key=True, max_length=128)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = _stamp()
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -248,10 +251,10 @@ class OutboxMessage(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, index=True)
     status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    next_attempt_at: datetime = _stamp(index=True)
     last_error: str | None = Field(default=None, sa_type=Text)
     late: bool = False
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     external_id: str | None = Field(default=None, max_length=64)  # message ts / message_id
 
@@ -273,7 +276,7 @@ class KnownError(SQLModel, table=True):
     body: str = Field(default="", sa_type=Text)
     published: bool = True
     source_ticket_id: int | None = Field(default=None)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = _stamp()
 
 
 class AISubscription(SQLModel, table=True):
@@ -292,7 +295,7 @@ class AISubscription(SQLModel, table=True):
 class AIUsage(SQLModel, table=True):
     __tablename__ = "ai_usage"
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    at: datetime = _stamp(index=True)
     customer_id: int | None = Field(default=None, index=True)
     product_id: int | None = None
     ticket_id: int | None = None
@@ -315,7 +318,7 @@ class PlannedWork(SQLModel, table=True):
     day: date
     window: str = Field(max_length=32)
     status: str = Field(default="accepted", max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class Release(SQLModel, table=True):
@@ -325,7 +328,7 @@ class Release(SQLModel, table=True):
     version: str = Field(max_length=64)
     kind: str = Field(max_length=16)  # patch | package
     notes: str = Field(default="", sa_type=Text)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 Index("ix_ticket_events_ticket_at", TicketEvent.ticket_id, TicketEvent.at)  # type: ignore[arg-type]
@@ -355,7 +358,7 @@ class OncallRotation(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime)  # the first hand-over
     tz: str = Field(max_length=64)
     period_days: int = 7
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class OncallOverride(SQLModel, table=True):
@@ -369,7 +372,7 @@ class OncallOverride(SQLModel, table=True):
     ends_at: datetime = Field(sa_type=UTCDateTime, index=True)
     reason: str = Field(default="", max_length=300)
     created_by: str = Field(default="system", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = _stamp()
 
 
 class Page(SQLModel, table=True):

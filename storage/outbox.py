@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from .clock import clock_of
 from .models import OutboxMessage
 
 
@@ -35,7 +36,7 @@ def enqueue(
         key=key, channel=channel, target=target, thread=thread, text=text,
         payload=json.dumps(payload, ensure_ascii=False) if payload else None,
         ticket_id=ticket_id, late=late,
-        next_attempt_at=not_before or datetime.now(UTC),
+        next_attempt_at=not_before or clock_of(session)(),
     )
     try:
         with session.begin_nested():
@@ -169,7 +170,7 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
     for i in range(0, len(keys), 500):
         existing |= set(session.exec(
             select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys[i:i + 500]))))
-    now = datetime.now(UTC)
+    now = clock_of(session)()
     fresh: dict[str, dict[str, Any]] = {}
     for r in rows:
         if r["key"] in existing or r["key"] in fresh:

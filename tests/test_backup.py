@@ -46,11 +46,12 @@ def test_prune_keeps_a_week(tmp_path: Path) -> None:
     new = tmp_path / "destek-new.sqlite3"
     old.write_text("x")
     new.write_text("x")
-    ten_days = (datetime.now(UTC) - timedelta(days=10)).timestamp()
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a pinned "now"; the files are dated by it
     import os
 
-    os.utime(old, (ten_days, ten_days))
-    assert prune(tmp_path, 7) == [old]
+    for path, age in ((old, timedelta(days=10)), (new, timedelta(days=1))):
+        os.utime(path, ((now - age).timestamp(), (now - age).timestamp()))
+    assert prune(tmp_path, 7, now) == [old]
     assert new.exists()
     with pytest.raises(BackupError, match="at least 7 days"):
-        prune(tmp_path, 3)
+        prune(tmp_path, 3, now)

@@ -235,7 +235,7 @@ async def test_nobody_takes_it_primary_twice_secondary_manager_then_alert(
     assert "Nöbet çağrısı" in deniz[0]["text"]  # Deniz reads Turkish
     button = json.loads(json.dumps(deniz[0]["blocks"]))[1]["elements"][0]
     assert (button["action_id"], button["value"]) == ("ticket_ack", str(tid))
-    assert svc.scheduler.get_job(PAGE_JOB).next_run_time == SUNDAY_0310 + timedelta(minutes=5)
+    assert svc.armed_at(PAGE_JOB) == SUNDAY_0310 + timedelta(minutes=5)
     # The customer is told who is on it.
     with Session(demo) as s:
         told = s.exec(select(OutboxMessage).where(
@@ -253,7 +253,7 @@ async def test_nobody_takes_it_primary_twice_secondary_manager_then_alert(
         await svc.advance_pages()
         await delivered(svc)
         assert words in dm(slack, user)[-1]["text"], (minutes, user)
-        assert svc.scheduler.get_job(PAGE_JOB).next_run_time == clock.now + timedelta(
+        assert svc.armed_at(PAGE_JOB) == clock.now + timedelta(
             minutes=5)
     assert len(dm(slack, "U0ENG001")) == 2 and len(dm(slack, "U0ENG002")) == 1
     clock.set(SUNDAY_0310 + timedelta(minutes=20))
@@ -278,7 +278,7 @@ async def test_taking_the_page_is_the_response_and_stops_paging(
     clock.set(SUNDAY_0310 + timedelta(minutes=5))
     await svc.advance_pages()
     clock.set(SUNDAY_0310 + timedelta(minutes=7))
-    with session_scope(demo) as s:
+    with session_scope(demo, clock) as s:
         deniz = directory.find_contact(s, "Deniz Yılmaz")
         (reply,) = execute_command(s, policy, deniz, f"ack {tid}", clock.now, Routing())
     assert f"#{tid}" in reply.text
@@ -332,14 +332,15 @@ async def test_restart_between_two_pages_neither_loses_nor_repeats_a_step(
     svc2 = service(demo, policy, clock, {"slack": SlackSender("xoxb-test", slack.base_url)})
     await svc2.start()
     try:
-        job = svc2.scheduler.get_job(PAGE_JOB)
-        assert job.next_run_time == SUNDAY_0310 + timedelta(minutes=5)  # armed from the DB
+        # Armed from the database at 03:15, already past: the job runs at once (or the
+        # advance below does it); either way the step goes out exactly once.
+        assert svc2.armed_at(PAGE_JOB) is not None
         await svc2.advance_pages()
         await svc2.advance_pages()  # a second run finds nothing due
         await delivered(svc2)
         second = dm(slack, "U0ENG001", tid)
         assert len(second) == 2 and "2/4" in second[-1]["text"]
-        assert svc2.scheduler.get_job(PAGE_JOB).next_run_time == clock.now + timedelta(minutes=5)
+        assert svc2.armed_at(PAGE_JOB) == clock.now + timedelta(minutes=5)
         clock.set(SUNDAY_0310 + timedelta(minutes=12))
         await svc2.advance_pages()
         await delivered(svc2)

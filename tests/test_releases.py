@@ -101,8 +101,8 @@ def test_eos_notices_run_twice_send_nothing_new(engine: Engine, policy: Policy) 
         assert texts["3001"].startswith("End of support: Voice Bot 3.1")
         assert eos_notices(s, policy, NOW) == []
         count = len(outbox(s))
-    assert eos_notices_job(str(engine.url.render_as_string(hide_password=False)),
-                           now=NOW) == 0
+    assert eos_notices_job(str(engine.url.render_as_string(hide_password=False)), None,
+                           NOW) == 0
     with session_scope(engine) as s:
         assert len(outbox(s)) == count
         # Outside the 90-day window: nothing.

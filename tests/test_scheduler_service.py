@@ -64,8 +64,7 @@ async def test_start_reconciles_arms_jobs_and_survives_restart(
         await wait_for(lambda: len(slack.messages) == 1)
         msg = slack.messages[0]
         assert msg["channel"] == "U0ENG001" and msg["text"].startswith("[geç")  # late, tr
-        sweep = svc.scheduler.get_job(SWEEP_JOB)
-        assert sweep.next_run_time == reported + timedelta(minutes=22, seconds=30)  # 75 %
+        assert svc.armed_at(SWEEP_JOB) == reported + timedelta(minutes=22, seconds=30)  # 75 %
         digest = svc.scheduler.get_job(DIGEST_JOB).next_run_time
         local = digest.astimezone(ZoneInfo("Europe/Istanbul"))
         assert (local.hour, local.minute) == (8, 0) and digest > datetime.now(UTC)
@@ -84,7 +83,7 @@ async def test_start_reconciles_arms_jobs_and_survives_restart(
             ticket.responded_at = now()
             s.add(ticket)
         hooks.ticket_changed(tid)
-        assert svc.scheduler.get_job(SWEEP_JOB).next_run_time == reported + timedelta(hours=2)
+        assert svc.armed_at(SWEEP_JOB) == reported + timedelta(hours=2)
     finally:
         await svc.stop()
 
@@ -92,7 +91,7 @@ async def test_start_reconciles_arms_jobs_and_survives_restart(
     svc2 = service(engine, policy, slack)
     await svc2.start()
     try:
-        assert svc2.scheduler.get_job(SWEEP_JOB).next_run_time == reported + timedelta(hours=2)
+        assert svc2.armed_at(SWEEP_JOB) == reported + timedelta(hours=2)
         await svc2.worker.drain()  # type: ignore[union-attr]
         await asyncio.sleep(0.1)
         assert len(slack.messages) == 1
@@ -117,7 +116,7 @@ async def test_sweep_job_fires_on_time_and_channel_outage_only_delays(
         lateness = time.time() - (reported + timedelta(minutes=15)).timestamp()
         assert lateness < 2.0
         assert "[" not in slack.messages[0]["text"][:2]  # on time: not marked late
-        assert svc.scheduler.get_job(SWEEP_JOB).next_run_time == reported + timedelta(
+        assert svc.armed_at(SWEEP_JOB) == reported + timedelta(
             minutes=22, seconds=30)
     finally:
         await svc.stop()
