@@ -2,13 +2,19 @@ PY ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
+# Every package, pinned with its hashes (`make lock` refreshes both files from pyproject.toml).
+LOCK = requirements.lock
+RUNTIME_LOCK = requirements-runtime.lock
+# The dates the time-sensitive tests run again at (libfaketime moves the whole process clock;
+# monotonic time stays real so timeouts and sleeps keep their length).
+FAKE_DATES = 2029-06-15 10:00:00|2024-02-29 23:30:00
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-dates lint lock bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -16,18 +22,36 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/destek demo
 
-# The whole suite twice: on SQLite, then on a throwaway PostgreSQL the tests start (tests/pg.py).
+# The whole suite twice: on SQLite, then on a throwaway PostgreSQL the tests start (tests/pg.py);
+# then the time-sensitive tests on both stores at each of FAKE_DATES.
 test: $(STAMP)
 	bash scripts/system-deps.sh
 	DESTEK_TEST_DB=sqlite $(BIN)/python -m pytest
 	DESTEK_TEST_DB=postgresql $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-dates
+
+test-dates: $(STAMP)
+	@IFS='|'; for d in $(FAKE_DATES); do for db in sqlite postgresql; do \
+	  echo "time-sensitive tests on $$db at $$d"; \
+	  FAKETIME_DONT_FAKE_MONOTONIC=1 DESTEK_TEST_DB=$$db faketime "$$d" \
+	    $(BIN)/python -m pytest -m time_sensitive || exit 1; \
+	done; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check sla handlers
-	$(BIN)/mypy sla handlers
+	$(BIN)/ruff check sla handlers storage bot
+	$(BIN)/mypy sla handlers storage/clock.py bot/tasks.py
+
+# Refresh the locks (needs the package index): newest versions allowed by pyproject.toml.
+lock:
+	$(PY) -m venv .venv-lock
+	.venv-lock/bin/pip install -q uv
+	printf 'setuptools>=68\n' | .venv-lock/bin/uv pip compile pyproject.toml - --extra test \
+	  --generate-hashes --universal --python-version 3.11 --upgrade -o $(LOCK)
+	printf 'setuptools>=68\n' | .venv-lock/bin/uv pip compile pyproject.toml - -c $(LOCK) \
+	  --generate-hashes --universal --python-version 3.11 -o $(RUNTIME_LOCK)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sla.py
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) .venv-lock *.egg-info build dist

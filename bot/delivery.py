@@ -452,6 +452,9 @@ class DeliveryWorker:
     async def _run(self) -> None:
         assert self._wake is not None
         while not self._stopping:
+            # Cleared before the pass, not after: a wake() (or stop()) that arrives while the
+            # pass runs must cut the next wait short, not be lost for a whole idle poll.
+            self._wake.clear()
             try:
                 while await self.run_once():
                     pass
@@ -462,7 +465,8 @@ class DeliveryWorker:
             except Exception:  # noqa: BLE001 - the database may be briefly unavailable
                 log.exception("delivery pass failed")
                 wait = self.idle_poll
-            self._wake.clear()
+            if self._stopping:
+                break
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:

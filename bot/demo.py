@@ -17,21 +17,23 @@ from storage.models import Customer, TicketKind
 
 from .cli import app, now_utc, policy, settings
 
+# Dates are (years from the demo's "now", month, day): the demo reads the same on any day it is
+# started (contracts in force, one expired; versions inside and past their support window).
 DEMO_CUSTOMERS = [
     # code, name, calendar, tz, language, plan, contract start, end
-    ("ACME", "Acme Telekom A.Ş.", "TR", None, "tr", "premium", "2026-01-01", "2027-12-31"),
-    ("GULFBANK", "Gulf Bank PJSC", "ME", None, "en", "standard", "2025-06-01", "2027-05-31"),
+    ("ACME", "Acme Telekom A.Ş.", "TR", None, "tr", "premium", (0, 1, 1), (1, 12, 31)),
+    ("GULFBANK", "Gulf Bank PJSC", "ME", None, "en", "standard", (-1, 6, 1), (1, 5, 31)),
     ("NORTHWIND", "Northwind Insurance", "US", "America/Chicago", "en", "standard",
-     "2026-01-01", "2026-12-31"),
+     (0, 1, 1), (0, 12, 31)),
     ("OLDCO", "Oldco Ltd (contract expired)", "TR", None, "en", "standard",
-     "2023-01-01", "2025-12-31"),
+     (-3, 1, 1), (-1, 12, 31)),
 ]
 DEMO_PRODUCTS = [
-    ("Voice Bot", "conversational-ai", [("4.2", "2024-05-01"), ("3.1", "2020-02-10")]),
-    ("Chatbot", "conversational-ai", [("2.8", "2025-09-15")]),
+    ("Voice Bot", "conversational-ai", [("4.2", (-2, 5, 1)), ("3.1", (-6, 2, 10))]),
+    ("Chatbot", "conversational-ai", [("2.8", (-1, 9, 15))]),
     ("Speech Analytics", "conversational-analytics",
-     [("7.0", "2025-03-01"), ("6.4", "2023-06-20")]),
-    ("Call Recorder", "call-recording", [("5.5", "2024-11-11"), ("4.0", "2019-04-01")]),
+     [("7.0", (-1, 3, 1)), ("6.4", (-3, 6, 20))]),
+    ("Call Recorder", "call-recording", [("5.5", (-2, 11, 11)), ("4.0", (-7, 4, 1))]),
 ]
 DEMO_CONTACTS = [
     # customer, name, role, trained, language, slack, telegram
@@ -46,6 +48,11 @@ DEMO_CONTACTS = [
 ]
 
 
+def _demo_day(now: datetime, when: tuple[int, int, int]) -> date:
+    years, month, day = when
+    return date(now.year + years, month, day)
+
+
 def seed(session: Session, pol: Policy, now: datetime) -> bool:
     """Load the demo records once; returns False when they are already there."""
     if session.exec(select(Customer).where(Customer.code == "ACME")).first():
@@ -53,12 +60,12 @@ def seed(session: Session, pol: Policy, now: datetime) -> bool:
     for name, family, versions in DEMO_PRODUCTS:
         directory.add_product(session, name, family, tuple(pol.families))
         for version, released in versions:
-            directory.add_version(session, name, version, date.fromisoformat(released))
+            directory.add_version(session, name, version, _demo_day(now, released))
     for code, name, cal, tz, lang, plan, start, end in DEMO_CUSTOMERS:
         directory.add_customer(session, code, name, cal, tz, None, None, lang)
         products = None if code != "GULFBANK" else ["Call Recorder", "Speech Analytics"]
-        directory.add_contract(session, code, plan, date.fromisoformat(start),
-                               date.fromisoformat(end), products, tuple(pol.plans))
+        directory.add_contract(session, code, plan, _demo_day(now, start), _demo_day(now, end),
+                               products, tuple(pol.plans))
     for code, name, role, trained, lang, slack, tg in DEMO_CONTACTS:
         directory.add_contact(session, code, name, role, trained, lang, slack, tg)
     _seed_tickets(session, pol, now)

@@ -60,11 +60,14 @@ class ServiceThreads:
 
     async def close(self, timeout: float = 60.0) -> None:
         """Refuse new work, drop queued work, and wait for the passes already running."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        pool.shutdown(wait=False, cancel_futures=True)
         running = [asyncio.wrap_future(f) for f in list(self._running) if not f.done()]
         if running:
             _done, late = await asyncio.wait(running, timeout=timeout)
             if late:
                 log.error("%d database pass(es) still running after %.0f s", len(late), timeout)
+                return
+        pool.shutdown(wait=True)  # idle threads only now: they exit at once

@@ -143,3 +143,23 @@ async def slack() -> AsyncIterator[FakeSlackApi]:
     fake = await FakeSlackApi().start()
     yield fake
     await fake.stop()
+
+
+# The tests whose outcome depends on dates (SLA clocks, reminders, on-call, planned work,
+# releases and end of support, reports, intake out of hours, contracts, backups by age).
+# `make test` runs them again with the process clock moved (libfaketime): `-m time_sensitive`.
+TIME_SENSITIVE = {
+    "test_scheduler", "test_scheduler_service", "test_scheduler_cli", "test_reminders",
+    "test_oncall", "test_planned_work", "test_releases", "test_reports", "test_intake_dialog",
+    "test_backup", "test_console",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "time_sensitive: rerun under a moved clock (faketime)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in TIME_SENSITIVE:
+            item.add_marker(pytest.mark.time_sensitive)

@@ -15,6 +15,7 @@ from handlers.commands import customer_replied, execute_command
 from handlers.types import Destination, Routing
 from sla import ClockKind, ClockStatus
 from storage import directory, tickets
+from storage.db import open_session
 from storage.models import Contact, OutboxMessage, Ticket, TicketEvent, TicketPause
 
 ROUTING = Routing(engineers=(Destination("slack", "C0ENG"),))
@@ -26,8 +27,8 @@ def _utc(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
 
 
 @pytest.fixture
-def s(engine: Engine, policy) -> Iterator[Session]:  # type: ignore[no-untyped-def]
-    with Session(engine, expire_on_commit=False) as session:
+def s(engine: Engine, policy, clock) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    with open_session(engine, clock, expire_on_commit=False) as session:
         for name, fam in (("Voice Bot", "conversational-ai"), ("Call Recorder", "call-recording")):
             directory.add_product(session, name, fam, tuple(policy.families))
         directory.add_customer(session, "ACME", "Acme", "TR", language="tr")

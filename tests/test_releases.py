@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from typer.testing import CliRunner
@@ -125,6 +126,9 @@ def test_release_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: Po
     notes.write_text("Fixes the TTS timeout.\n", encoding="utf-8")
     runner = CliRunner()
     app = load_commands()
+    # The CLI runs on the real clock: pin it to the day the seeded contracts are in force.
+    travel = time_machine.travel(NOW, tick=True)
+    travel.start()
     try:
         out = runner.invoke(app, ["release", "add", "Call Recorder", "5.6", "--kind", "package",
                                   "--notes", str(notes), "--released", "2026-11-20"])
@@ -139,4 +143,5 @@ def test_release_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: Po
         out = runner.invoke(app, ["release", "eos-notices"])
         assert out.exit_code == 0, out.output
     finally:
+        travel.stop()
         config.get_settings.cache_clear()

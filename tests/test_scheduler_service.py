@@ -121,3 +121,40 @@ async def test_sweep_job_fires_on_time_and_channel_outage_only_delays(
     finally:
         await svc.stop()
     engine.dispose()
+
+
+async def test_stop_ends_a_pass_that_is_mid_await(
+    sqlite_url: str, policy: Policy, slack: FakeSlackApi
+) -> None:
+    """stop() while a job awaits its database pass on a thread: the job is cancelled, the pass
+    finishes, and nothing of the service is left for the loop's close to wait on (the suite's
+    teardown hang)."""
+    import threading
+
+    engine = make_engine(sqlite_url)
+    svc = service(engine, policy, slack)
+    await svc.start()
+    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
+    real_reconcile = svc.core.reconcile
+
+    def slow_reconcile(at: datetime):  # type: ignore[no-untyped-def]
+        entered.set()
+        release.wait(5)
+        try:
+            return real_reconcile(at)
+        finally:
+            finished.set()
+
+    svc.core.reconcile = slow_reconcile  # type: ignore[method-assign]
+    job = asyncio.create_task(svc.reconcile())
+    await wait_for(entered.is_set)
+    stopping = asyncio.create_task(svc.stop())
+    await asyncio.sleep(0.1)
+    assert not stopping.done()  # stop() waits for the pass on its thread
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert finished.is_set()
+    await asyncio.wait_for(asyncio.gather(job, return_exceptions=True), 1)
+    assert not [t for t in threading.enumerate() if t.name.startswith(("sla-pass", "outbox"))
+                and t.is_alive()]
+    engine.dispose()

@@ -144,7 +144,7 @@ class Harness:
 
     async def deliver(self) -> int:
         sender = SlackSender("xoxb-test", self.fake.base_url)
-        worker = DeliveryWorker(self.engine, {"slack": sender})
+        worker = DeliveryWorker(self.engine, {"slack": sender}, now=self.bot.clock)
         try:
             return await worker.drain()
         finally:
