@@ -7,7 +7,10 @@ LOCK = requirements.lock
 RUNTIME_LOCK = requirements-runtime.lock
 # The dates the time-sensitive tests run again at (libfaketime moves the whole process clock;
 # monotonic time stays real so timeouts and sleeps keep their length).
-FAKE_DATES = 2029-06-15 10:00:00|2024-02-29 23:30:00
+FAKE_DATES = '2029-06-15 10:00:00' '2024-02-29 23:30:00'
+# Test databases and files on tmpfs where there is one (a third faster than on disk here).
+TEST_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/destek-tests
+PYTEST = $(BIN)/python -m pytest
 
 .PHONY: install demo test test-dates lint lock bench clean
 
@@ -26,20 +29,20 @@ demo: $(STAMP)
 # then the time-sensitive tests on both stores at each of FAKE_DATES.
 test: $(STAMP)
 	bash scripts/system-deps.sh
-	DESTEK_TEST_DB=sqlite $(BIN)/python -m pytest
-	DESTEK_TEST_DB=postgresql $(BIN)/python -m pytest
+	DESTEK_TEST_DB=sqlite $(PYTEST) --basetemp=$(TEST_TMP)-sqlite
+	DESTEK_TEST_DB=postgresql $(PYTEST) --basetemp=$(TEST_TMP)-postgresql
 	$(MAKE) --no-print-directory test-dates
 
 test-dates: $(STAMP)
-	@IFS='|'; for d in $(FAKE_DATES); do for db in sqlite postgresql; do \
+	@for d in $(FAKE_DATES); do for db in sqlite postgresql; do \
 	  echo "time-sensitive tests on $$db at $$d"; \
 	  FAKETIME_DONT_FAKE_MONOTONIC=1 DESTEK_TEST_DB=$$db faketime "$$d" \
-	    $(BIN)/python -m pytest -m time_sensitive || exit 1; \
+	    $(PYTEST) -m time_sensitive --basetemp=$(TEST_TMP)-$$db || exit 1; \
 	done; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check sla handlers storage bot
-	$(BIN)/mypy sla handlers storage/clock.py bot/tasks.py
+	$(BIN)/mypy sla handlers storage bot
 
 # Refresh the locks (needs the package index): newest versions allowed by pyproject.toml.
 lock:

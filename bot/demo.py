@@ -66,8 +66,8 @@ def seed(session: Session, pol: Policy, now: datetime) -> bool:
         products = None if code != "GULFBANK" else ["Call Recorder", "Speech Analytics"]
         directory.add_contract(session, code, plan, _demo_day(now, start), _demo_day(now, end),
                                products, tuple(pol.plans))
-    for code, name, role, trained, lang, slack, tg in DEMO_CONTACTS:
-        directory.add_contact(session, code, name, role, trained, lang, slack, tg)
+    for customer, name, role, trained, lang, slack, tg in DEMO_CONTACTS:
+        directory.add_contact(session, customer, name, role, trained, lang, slack, tg)
     _seed_tickets(session, pol, now)
     _seed_oncall(session, now)
     from storage.kb import import_dir  # demo known errors (bot/demo_kb/*.md)
