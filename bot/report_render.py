@@ -132,38 +132,52 @@ def to_markdown(report: SLAReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+CSV_COLUMNS = (
+    "section", "month", "scope", "customer", "ticket", "severity", "family", "target", "met",
+    "breached", "pending", "attainment_pct", "median_s", "p90_s", "outcome", "deadline_utc",
+    "stopped_utc", "elapsed_s", "from_utc", "to_utc", "business_s", "text", "model", "calls",
+    "prompt_tokens", "completion_tokens",
+)
+
+
 def to_csv(report: SLAReport) -> str:
-    """One CSV with a ``section`` column: target, clock, waiting, exception, usage rows."""
+    """One CSV with a ``section`` column: target, clock, waiting, exception, usage rows.
+
+    Rows are written by column name, so a value can never land under another column's header.
+    """
     buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["section", "month", "scope", "customer", "ticket", "severity", "family",
-                "target", "met", "breached", "pending", "attainment_pct", "median_s", "p90_s",
-                "outcome", "deadline_utc", "stopped_utc", "elapsed_s", "from_utc", "to_utc",
-                "business_s", "text", "model", "calls", "prompt_tokens", "completion_tokens"])
-    base = [str(report.month), report.scope]
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, restval="", extrasaction="raise")
+    w.writeheader()
+    base = {"month": str(report.month), "scope": report.scope}
 
     def iso(d: datetime | None) -> str:
         return "" if d is None else d.astimezone(UTC).isoformat()
 
+    def opt(v: float | None, fmt: str | None = None) -> str | int:
+        return "" if v is None else (fmt.format(v) if fmt else int(v))
+
     for r in report.targets:
-        w.writerow(["target", *base, "", "", r.severity, "", r.kind.value, r.met, r.breached,
-                    r.pending, "" if r.attainment is None else f"{r.attainment:.2f}",
-                    "" if r.median_seconds is None else int(r.median_seconds),
-                    "" if r.p90_seconds is None else int(r.p90_seconds)] + [""] * 12)
+        w.writerow({"section": "target", **base, "severity": r.severity, "target": r.kind.value,
+                    "met": r.met, "breached": r.breached, "pending": r.pending,
+                    "attainment_pct": opt(r.attainment, "{:.2f}"),
+                    "median_s": opt(r.median_seconds), "p90_s": opt(r.p90_seconds)})
     for c in report.clocks:
-        w.writerow(["clock", *base, c.customer, c.ticket_id, c.severity, c.family or "",
-                    c.kind.value, "", "", "", "", "", "", c.outcome, iso(c.deadline),
-                    iso(c.stopped_at), c.elapsed_seconds] + [""] * 8)
+        w.writerow({"section": "clock", **base, "customer": c.customer, "ticket": c.ticket_id,
+                    "severity": c.severity, "family": c.family or "", "target": c.kind.value,
+                    "outcome": c.outcome, "deadline_utc": iso(c.deadline),
+                    "stopped_utc": iso(c.stopped_at), "elapsed_s": c.elapsed_seconds})
     for x in report.waiting:
-        w.writerow(["waiting", *base, x.customer, x.ticket_id] + [""] * 15
-                   + [iso(x.started_at), iso(x.ended_at), x.business_seconds, x.reason]
-                   + [""] * 4)
+        w.writerow({"section": "waiting", **base, "customer": x.customer,
+                    "ticket": x.ticket_id, "from_utc": iso(x.started_at),
+                    "to_utc": iso(x.ended_at), "business_s": x.business_seconds,
+                    "text": x.reason})
     for e in report.exceptions:
-        w.writerow(["exception", *base, "", e.ticket_id] + [""] * 15
-                   + [iso(e.at), "", "", e.text] + [""] * 4)
+        w.writerow({"section": "exception", **base, "ticket": e.ticket_id,
+                    "from_utc": iso(e.at), "text": e.text})
     for u in report.usage:
-        w.writerow(["usage", *base, u.customer] + [""] * 20
-                   + [u.model, u.calls, u.prompt_tokens, u.completion_tokens])
+        w.writerow({"section": "usage", **base, "customer": u.customer, "model": u.model,
+                    "calls": u.calls, "prompt_tokens": u.prompt_tokens,
+                    "completion_tokens": u.completion_tokens})
     return buf.getvalue()
 
 

@@ -144,7 +144,14 @@ def redact(text: str, secrets: Iterable[str] = ()) -> tuple[str, int]:
     return text, count
 
 
-_ID_IN_TEXT = re.compile(r"\b[A-Z]{2,5}-\d{2,6}\b")
+# Words that could be ids (letters, digits, inner hyphens/dots: "KB-VB-001", "ASR-504"). Which
+# of them really are knowledge-base ids is the caller's look-up, never a guess from their shape.
+_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?")
+
+
+def named_words(content: str | None) -> set[str]:
+    """The id-like words of a model's answer, for the caller to look up among the KB's ids."""
+    return set(_WORD.findall(content or ""))
 
 
 def _parse(content: str) -> dict[str, Any] | None:
@@ -164,8 +171,14 @@ def _parse(content: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def check(content: str | None, retrieved: Sequence[str], secrets: Iterable[str] = ()) -> Checked:
-    """Accept the answer only if it cites retrieved known errors and nothing else."""
+def check(content: str | None, retrieved: Sequence[str], secrets: Iterable[str] = (),
+          known_ids: Iterable[str] = ()) -> Checked:
+    """Accept the answer only if it cites retrieved known errors and nothing else.
+
+    ``known_ids``: the knowledge base's ids among :func:`named_words` of the answer; one named in
+    the text that was not retrieved drops the draft. Other words (a customer's error code such
+    as ``ASR-504``) are not citations.
+    """
     if not content:
         return Checked("dropped", reason="empty answer")
     data = _parse(content)
@@ -182,8 +195,10 @@ def check(content: str | None, retrieved: Sequence[str], secrets: Iterable[str] 
     if not cited:
         return Checked("dropped", reason="cites no known error")
     unknown = [c for c in cited if c not in allowed]
-    # Ids named in the text count as citations too: none may be outside what was retrieved.
-    unknown += [i for i in _ID_IN_TEXT.findall(text) if i not in allowed and i not in unknown]
+    # Known-error ids named in the text count as citations too: none may be outside what was
+    # retrieved.
+    known = set(known_ids)
+    unknown += sorted(w for w in named_words(text) & known if w not in allowed and w not in unknown)
     if unknown:
         return Checked("dropped", cited=cited,
                        reason=f"cites ids that were not retrieved: {', '.join(unknown)}")

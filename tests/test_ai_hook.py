@@ -119,7 +119,8 @@ async def test_customers_see_drafts_only_when_policy_allows(db: Engine, fake: Fa
 @pytest.mark.parametrize("answer", [
     json.dumps({"workaround": "Reinstall everything.", "cited": ["KE-4242"]}),
     json.dumps({"workaround": "Reinstall everything.", "cited": []}),
-    json.dumps({"workaround": "As in KE-4242, reinstall.", "cited": ["KE-0001"]}),
+    # KE-0012 is a real known error (Call Recorder) that was not retrieved for this ticket.
+    json.dumps({"workaround": "As in KE-0012, reinstall.", "cited": ["KE-0001"]}),
     "Sure! Just reboot the server.",
 ])
 async def test_ungrounded_reply_is_dropped(db: Engine, fake: FakeOpenAI, answer: str) -> None:
@@ -312,6 +313,17 @@ def test_checks_and_redaction() -> None:
     assert (ok.outcome, ok.cited) == ("ok", ("KE-1",))
     assert ai_suggest.check(None, ["KE-1"]).outcome == "dropped"
     assert ai_suggest.check('{"workaround": "x", "cited": "KE-1"}', ["KE-1"]).outcome == "dropped"
+    # Ids in the text are checked against the knowledge base's own ids, not a shape: a
+    # two-hyphen id is read whole, and the customer's error code is no citation.
+    answer = json.dumps({"workaround": "Per KB-VB-001, restart TTS when ASR-504 shows.",
+                         "cited": ["KB-VB-001"]})
+    kb_ids = {"KB-VB-001", "KB-VB-002", "VB-001"} & ai_suggest.named_words(answer)
+    grounded = ai_suggest.check(answer, ["KB-VB-001"], known_ids=kb_ids)
+    assert (grounded.outcome, grounded.cited) == ("ok", ("KB-VB-001",))
+    other = json.dumps({"workaround": "See KB-VB-002.", "cited": ["KB-VB-001"]})
+    dropped = ai_suggest.check(other, ["KB-VB-001"],
+                               known_ids={"KB-VB-002"} & ai_suggest.named_words(other))
+    assert dropped.outcome == "dropped" and "KB-VB-002" in dropped.reason
     text, n = ai_suggest.redact("use Bearer abcdefghijkl and password: hunter22 and "
                                 "0123456789abcdef0123456789abcdef", ["hunter22"])
     assert "abcdefghijkl" not in text and "hunter22" not in text and "0123456789abcdef" not in text

@@ -207,6 +207,20 @@ def test_renderings(sqlite_url: str, policy: Policy, tmp_path: Path) -> None:
                  and r["target"] == "response")
     assert (total["met"], total["breached"], total["pending"], total["attainment_pct"]) == (
         "2", "2", "1", "50.00")
+    # Every row has exactly the header's fields (DictReader files extras under None).
+    assert all(None not in r and None not in r.values() for r in rows)
+    by = {sec: [r for r in rows if r["section"] == sec]
+          for sec in ("target", "clock", "waiting", "exception", "usage")}
+    assert all(by.values()), {k: len(v) for k, v in by.items()}
+    wait = by["waiting"][0]
+    assert (wait["ticket"], wait["from_utc"][:16], wait["text"]) == (
+        "1", "2026-10-27T13:30", "waiting for the customer's logs")
+    assert wait["business_s"].isdigit() and wait["model"] == ""
+    assert "Remote access was down" in by["exception"][0]["text"]
+    assert by["exception"][0]["from_utc"].startswith("2026-10")
+    usage = by["usage"][0]
+    assert (usage["model"], usage["calls"], usage["prompt_tokens"],
+            usage["completion_tokens"]) == ("gpt-4o-mini", "2", "2000", "300")
     assert render(report, "pdf", tmp_path / "r.pdf") == tmp_path / "r.pdf"
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     render(report, "png", tmp_path / "r.png")
