@@ -143,7 +143,6 @@ class Routes:
     engineers: tuple[Dest, ...] = (Dest("console", "engineers"),)
     alerts: tuple[Dest, ...] = (Dest("console", "alerts"),)
     engineers_tz: str = "Europe/Istanbul"
-    late_after: timedelta = timedelta(minutes=2)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Routes:
@@ -317,7 +316,7 @@ class SlaCore:
             prefix = threshold_prefix(ticket.id or 0, th)
             if prefix in done:
                 continue
-            late = now - th.at > self.routes.late_after
+            late = (now - th.at).total_seconds() > self.policy.late_after_seconds
             self._notify(s, ticket, th, now, late, cache)
             done.add(prefix)
         nxt = next_threshold(plan, now)

@@ -245,12 +245,27 @@ class Policy(_Strict):
     plans: dict[str, Plan]
     families: dict[str, Family]
     reminders: list[float] = Field(default_factory=lambda: [0.5, 0.75, 0.9])
+    # A reminder or alert sent later than this after its instant (the scheduler was down, or
+    # a restart caught up) says so: "marked late".
+    late_after: Target = Field(default_factory=lambda: parse_target("2m"))
     end_of_support_years: int = Field(default=5, ge=1, le=50)
     escalations: list[Escalation] = Field(default_factory=list)
     additional_services: list[str] = Field(default_factory=list)
     planned_work_notice_days: int = Field(default=7, ge=0)
     ai_suggestions_to_customers: bool = False
     paging: Paging = Field(default_factory=Paging)
+
+    @field_validator("late_after", mode="before")
+    @classmethod
+    def _late_after(cls, v: Any) -> Target:
+        target = v if isinstance(v, Target) else parse_target(v)
+        if not target.has_clock or target.unit == "d" or target.around_the_clock:
+            raise ValueError("use minutes or hours, e.g. 2m")
+        return target
+
+    @property
+    def late_after_seconds(self) -> int:
+        return self.late_after.seconds(0)
 
     @field_validator("reminders")
     @classmethod

@@ -3,9 +3,10 @@ PostgreSQL: thresholds enqueued once, escalations, rescheduling on every command
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -218,6 +219,24 @@ def test_restart_reconciles_overdue_thresholds_once_marked_late(
     # another restart: nothing twice
     assert SlaCore(engine, policy, ROUTES).reconcile(at(2026, 11, 23, 14, 5)).enqueued == 0
     assert tid in again.next
+
+
+def test_late_grace_is_a_policy_setting(engine: Engine, policy: Policy) -> None:
+    from sla import PolicyError
+    from sla.policy import DEFAULT_POLICY_PATH, parse_policy, parse_target
+
+    seed(engine, policy, at(2026, 11, 23, 9))  # 50 % at 11:00
+    tight = policy.model_copy(update={"late_after": parse_target("1m")})
+    past_50 = at(2026, 11, 23, 11, 1) + timedelta(seconds=30)
+    assert SlaCore(engine, policy, ROUTES).reconcile(past_50).late == 0
+    # The next threshold of the same ticket, 90 s late: over the tighter one-minute grace.
+    past_75 = at(2026, 11, 23, 12, 1) + timedelta(seconds=30)  # 75 % at 12:00
+    out = SlaCore(engine, tight, ROUTES).reconcile(past_75)
+    assert out.enqueued == 1 and out.late == 1
+    assert policy.late_after_seconds == 120  # the shipped default
+    with pytest.raises(PolicyError, match="late_after"):
+        parse_policy(DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace(
+            "late_after: 2m", "late_after: 2d"))
 
 
 def test_digest_lists_open_tickets_by_remaining_time(engine: Engine, policy: Policy) -> None:
