@@ -6,7 +6,7 @@ STAMP = $(VENV)/.installed
 LOCK = requirements.lock
 RUNTIME_LOCK = requirements-runtime.lock
 # The dates the time-sensitive tests run again at (libfaketime moves the whole process clock;
-# monotonic time stays real so timeouts and sleeps keep their length).
+# monotonic time stays real so timeouts and sleeps keep their length: tests/faketime/).
 FAKE_DATES = '2029-06-15 10:00:00' '2024-02-29 23:30:00'
 # Test databases and files on tmpfs where there is one (a third faster than on disk here).
 TEST_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/destek-tests
@@ -36,7 +36,8 @@ test: $(STAMP)
 test-dates: $(STAMP)
 	@for d in $(FAKE_DATES); do for db in sqlite postgresql; do \
 	  echo "time-sensitive tests on $$db at $$d"; \
-	  FAKETIME_DONT_FAKE_MONOTONIC=1 DESTEK_TEST_DB=$$db faketime "$$d" \
+	  PYTHONPATH=$(CURDIR)/tests/faketime FAKETIME_DONT_FAKE_MONOTONIC=1 DESTEK_TEST_DB=$$db \
+	    faketime "$$d" \
 	    $(PYTEST) -m time_sensitive --basetemp=$(TEST_TMP)-$$db || exit 1; \
 	done; done
 
