@@ -198,3 +198,23 @@ def test_upgrade_from_the_previous_release_keeps_data_and_works(
         assert leases.acquire(engine, leases.LEADER, "replica-b", 10) is None
     finally:
         engine.dispose()
+
+
+def test_two_replicas_upgrading_at_once_both_succeed(empty_db_url: str) -> None:
+    """Two processes run `destek db upgrade` against one empty database at the same moment:
+    on PostgreSQL the advisory lock lets one migrate while the other waits and then finds the
+    schema at head; SQLite's write lock serialises them. Both exit 0 (README, Schema
+    migrations)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import sys; from storage.db import upgrade; upgrade(sys.argv[1])"
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    procs = [subprocess.Popen([sys.executable, "-c", code, empty_db_url], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [p.communicate(timeout=90) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _out, err in results]
+    assert current_revision(empty_db_url) == _head()
+    assert _schema_drift(empty_db_url) == []
