@@ -78,6 +78,8 @@ register({
     "sla.clock.workaround": {"en": "workaround", "tr": "geçici çözüm"},
     "sla.clock.resolution": {"en": "resolution", "tr": "kalıcı çözüm"},
     "sla.unassigned": {"en": "unassigned", "tr": "atanmamış"},
+    "sla.left.none": {"en": "no time", "tr": "hiç süre"},
+    "sla.left.under_minute": {"en": "under a minute", "tr": "bir dakikadan az süre"},
     "sla.late": {
         "en": "[late] ",
         "tr": "[geç] ",
@@ -179,6 +181,15 @@ class Routes:
 threshold_prefix = threshold_id  # outbox keys of a threshold start with its identity
 
 
+def _left_text(left: timedelta, lang: str) -> str:
+    """Time left as a person reads it: under a minute is said so, not "0m"."""
+    if left <= timedelta(0):
+        return t("sla.left.none", lang)
+    if left < timedelta(minutes=1):
+        return t("sla.left.under_minute", lang)
+    return format_duration(left, lang)
+
+
 def _prefix_of(key: str) -> str:
     return ":".join(key.split(":", 4)[:4])
 
@@ -256,12 +267,15 @@ class SlaCore:
 
     def plan_ticket(self, session: Session, ticket: Ticket, now: datetime) -> list[Threshold]:
         """All thresholds of a ticket's running clocks (none when closed or without SLA)."""
+        clocks = self._ticket_clocks(session, ticket)
+        return [] if clocks is None else plan_reminders(self.policy, clocks, now)
+
+    def _ticket_clocks(self, session: Session, ticket: Ticket) -> TicketClocks | None:
         if ticket.status not in OPEN_STATUSES or ticket.kind == TicketKind.SERVICE_REQUEST:
-            return []
+            return None
         customer = session.get(Customer, ticket.customer_id)
         pauses = [(p.started_at, p.ended_at) for p in tickets.pauses(session, ticket.id or 0)]
-        clocks = self.clocks(ticket, customer.closed_dates if customer else None, pauses)
-        return plan_reminders(self.policy, clocks, now)
+        return self.clocks(ticket, customer.closed_dates if customer else None, pauses)
 
     # -- one ticket ----------------------------------------------------------------------------
 
@@ -277,9 +291,10 @@ class SlaCore:
                 ticket = s.get(Ticket, tid)
                 if ticket is None:
                     continue
-                plan = self.plan_ticket(s, ticket, now)
+                clocks = self._ticket_clocks(s, ticket)
+                plan = [] if clocks is None else plan_reminders(self.policy, clocks, now)
                 done = {_prefix_of(k) for k in outbox.keys_for_tickets(s, [tid])}
-                self._handle(s, ticket, plan, now, done, out, cache)
+                self._handle(s, ticket, plan, clocks, now, done, out, cache)
                 if self.pager.on_open(s, ticket, now) is not None:
                     cache.paged = True
             self._flush(s, cache, out)
@@ -307,8 +322,9 @@ class SlaCore:
             late = sum(1 for r in rows if r["late"])
             out.late += late if queued == len(rows) else min(late, queued)
 
-    def _handle(self, s: Session, ticket: Ticket, plan: list[Threshold], now: datetime,
-                done: set[str], out: Outcome, cache: _PassCache) -> None:
+    def _handle(self, s: Session, ticket: Ticket, plan: list[Threshold],
+                clocks: TicketClocks | None, now: datetime, done: set[str], out: Outcome,
+                cache: _PassCache) -> None:
         out.tickets += 1
         for th in plan:
             if th.at > now:
@@ -317,14 +333,23 @@ class SlaCore:
             if prefix in done:
                 continue
             late = (now - th.at).total_seconds() > self.policy.late_after_seconds
-            self._notify(s, ticket, th, now, late, cache)
+            self._notify(s, ticket, th, self._left(clocks, th, now), now, late, cache)
             done.add(prefix)
         nxt = next_threshold(plan, now)
         if nxt is not None:
             out.next[ticket.id or 0] = nxt.at
 
-    def _notify(self, s: Session, ticket: Ticket, th: Threshold, now: datetime,
-                late: bool, cache: _PassCache) -> None:
+    def _left(self, clocks: TicketClocks | None, th: Threshold, now: datetime) -> timedelta:
+        """Business time actually left on the threshold's clock at ``now`` (a reminder sent
+        late, or with seconds to go, says what is left then, not what was planned)."""
+        if clocks is not None:
+            for state in evaluate_clocks(self.policy, clocks, now):
+                if state.kind == th.kind and state.remaining is not None:
+                    return max(state.remaining, timedelta(0))
+        return timedelta(0)
+
+    def _notify(self, s: Session, ticket: Ticket, th: Threshold, left: timedelta,
+                now: datetime, late: bool, cache: _PassCache) -> None:
         """Collect the messages of one threshold (and apply its escalation) in this
         transaction; the audit events are flushed before the messages are written."""
         tid = ticket.id or 0
@@ -366,7 +391,7 @@ class SlaCore:
                                    th.deadline) is not None:
             cache.paged = True
         for dest, key in dests:
-            text = self._text(key, dest.lang, ticket, customer, assignee, th, now, late,
+            text = self._text(key, dest.lang, ticket, customer, assignee, th, left, now, late,
                               tier_note.get(dest.lang, ""))
             kind = "esc:" if key == "sla.escalation" else ""
             cache.messages.append({
@@ -375,12 +400,11 @@ class SlaCore:
             })
 
     def _text(self, key: str, lang: str, ticket: Ticket, customer: Customer | None,
-              assignee: Contact | None, th: Threshold, now: datetime, late: bool,
-              tier: str) -> str:
+              assignee: Contact | None, th: Threshold, left: timedelta, now: datetime,
+              late: bool, tier: str) -> str:
         zone = ZoneInfo(self.routes.engineers_tz)
         due_at = th.deadline or th.at
         target = self.policy.target(ticket.plan, ticket.severity, ticket.family, th.kind)
-        remaining = timedelta(seconds=round(th.target_seconds * (1 - th.fraction)))
         text = t(
             key, lang,
             number=ticket.id, customer=customer.code if customer else "?",
@@ -389,7 +413,7 @@ class SlaCore:
             if ticket.severity in self.policy.severities else ticket.severity,
             clock=t(f"sla.clock.{th.kind.value}", lang), target=target.label(),
             percent=f"{th.fraction:.0%}", pct=round(th.fraction * 100),
-            remaining=format_duration(remaining, lang),
+            remaining=_left_text(left, lang),
             due=_local(due_at, zone), late_by=format_duration(now - due_at, lang),
             assignee=assignee.name if assignee else t("sla.unassigned", lang),
             summary=ticket.summary, tier=tier,
@@ -426,24 +450,23 @@ class SlaCore:
             done = {_prefix_of(k) for k in s.exec(
                 select(OutboxMessage.key).where(col(OutboxMessage.key).startswith("t")))}
             cache = _PassCache(s, bulk=True)
-            pending: list[tuple[int, list[Threshold]]] = []
+            pending: list[tuple[int, list[Threshold], TicketClocks]] = []
             for row in rows:
-                plan = plan_reminders(
-                    self.policy, self.clocks(row, closed.get(row.customer_id),
-                                             by_ticket.get(row.id, ())), now)
+                clocks = self.clocks(row, closed.get(row.customer_id), by_ticket.get(row.id, ()))
+                plan = plan_reminders(self.policy, clocks, now)
                 out.tickets += 1
                 if any(th.at <= now and threshold_prefix(row.id, th) not in done
                        for th in plan):
-                    pending.append((row.id, plan))
+                    pending.append((row.id, plan, clocks))
                 nxt = next_threshold(plan, now)
                 if nxt is not None:
                     out.next[row.id] = nxt.at
             for i in range(0, len(pending), 500):
                 chunk = pending[i:i + 500]
                 loaded = {tk.id: tk for tk in s.exec(
-                    select(Ticket).where(col(Ticket.id).in_([tid for tid, _ in chunk])))}
-                for tid, plan in chunk:
-                    self._handle(s, loaded[tid], plan, now, done, Outcome(), cache)
+                    select(Ticket).where(col(Ticket.id).in_([tid for tid, _p, _c in chunk])))}
+                for tid, plan, clocks in chunk:
+                    self._handle(s, loaded[tid], plan, clocks, now, done, Outcome(), cache)
                 self._flush(s, cache, out)
             self._page_missed_openings(s, rows, closed, now, cache)
             self._flush(s, cache, out)

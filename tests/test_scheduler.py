@@ -239,6 +239,22 @@ def test_late_grace_is_a_policy_setting(engine: Engine, policy: Policy) -> None:
             "late_after: 2m", "late_after: 2d"))
 
 
+def test_reminders_say_the_time_actually_left(engine: Engine, policy: Policy) -> None:
+    tid = seed(engine, policy, at(2026, 11, 23, 9))  # Monday, S2 response 4 h: due 13:00
+    core = SlaCore(engine, policy, ROUTES)
+    core.process_ticket(tid, at(2026, 11, 23, 11))  # 50 % on time
+    assert "2sa 00dk kaldı" in outbox_rows(engine)[-1].text
+    core.process_ticket(tid, at(2026, 11, 23, 12, 59) + timedelta(seconds=15))  # 45 s left
+    late = outbox_rows(engine)[1:]
+    assert len(late) == 2 and all("bir dakikadan az süre kaldı" in m.text for m in late)
+    assert not any("0dk kaldı" in m.text for m in late)
+    other = seed(engine, policy, at(2026, 11, 23, 9), code="BETA")
+    core.process_ticket(other, at(2026, 11, 23, 13, 5))  # first seen after the breach
+    reminders = [m for m in outbox_rows(engine) if m.key.startswith(f"t{other}:")
+                 and ":breach:" not in m.key]
+    assert len(reminders) == 3 and all("hiç süre kaldı" in m.text for m in reminders)
+
+
 def test_digest_lists_open_tickets_by_remaining_time(engine: Engine, policy: Policy) -> None:
     a = seed(engine, policy, at(2026, 11, 23, 9))
     b = seed(engine, policy, at(2026, 11, 23, 8), code="BETA", severity="S1")
