@@ -140,3 +140,37 @@ def test_console_script_entry_point(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: unknown calendar 'XX': choose one of TR, ME, US, 24x7"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["ticket", "show", "abc"], "ticket show: Invalid value for 'number'"),
+    (["contact", "add", "ACME", "X", "customer", "--telegram-id", "abc"],
+     "contact add: Invalid value for '--telegram-id'"),
+    (["report", "sla", "--month", "2026-10", "--out", "/missing/dir/r.md"],
+     "No such file or directory: /missing/dir/r.md"),
+    (["backup", "--keep-days", "3"], "keep at least 7 days of backups (P28)"),
+    (["ticket", "show", "4242"], "no ticket #4242"),
+    (["no-such-command"], "No such command 'no-such-command'"),
+])
+def test_bad_input_is_one_error_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    args: list[str], says: str,
+) -> None:
+    from bot.cli import main
+    from storage.db import upgrade
+
+    url = database_url(tmp_path / "x.db")
+    upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["destek", *args])
+    config.get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main()
+    finally:
+        config.get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert err.splitlines() == [err.strip()] and err.startswith("error: ") and says in err
+    assert not (tmp_path / "backups").exists()  # refused before anything was written
