@@ -341,7 +341,9 @@ def ticket_show(number: int, as_json: JsonOpt = False) -> None:
 def sla_deadline(
     calendar: Annotated[str | None, typer.Option(help="TR, ME, US or 24x7")] = None,
     tz: Annotated[str | None, typer.Option(help="Timezone override")] = None,
-    start: Annotated[str | None, typer.Option(help="ISO 8601 start with offset")] = None,
+    start: Annotated[str | None, typer.Option(
+        help="ISO 8601 start; one without an offset is read in --tz")
+    ] = None,
     minutes: Annotated[float | None, typer.Option(help="Business minutes to add")] = None,
     pause: Annotated[list[str] | None, typer.Option(help="START/END pause (repeat)")] = None,
 ) -> None:
@@ -354,12 +356,17 @@ def sla_deadline(
         fail("--calendar and --minutes are required with --start")
     try:
         result = calc.deadline(
-            calendar, tz, parse_instant(start, "--start"), minutes,
+            calendar, tz,
+            parse_instant(start, "--start", calc.calendar(calendar, tz).zone if tz else None),
+            minutes,
             [parse_pause(p) for p in pause or []],
         )
     except (CaseError, CalendarError) as exc:
         fail(str(exc))
     typer.echo(result if result is not None else "paused (an open pause stops the clock)")
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not the locale's names
 
 
 @sla_app.command("calendar")
@@ -374,7 +381,11 @@ def sla_calendar(
     except CalendarError as exc:
         fail(str(exc))
     year = year or now_utc().year
-    typer.echo(f"{cal.name}: {cal.tz}, days {cal.days}, hours {cal.hours.open}-{cal.hours.close}")
+    days = " ".join(WEEKDAYS[d] for d in sorted(cal.days))
+    opens, close = f"{cal.hours.open:%H:%M}", cal.hours.close  # close None: until midnight
+    hours = ("around the clock" if close is None and opens == "00:00"
+             else f"hours {opens}-{'24:00' if close is None else f'{close:%H:%M}'}")
+    typer.echo(f"{cal.name}: {cal.tz}, working days {days}, {hours}")
     for d, name in sorted(cal.closed_days(year).items()):
         typer.echo(f"  {d}  closed     {name}")
     for d, name in sorted(cal.half_days(year).items()):

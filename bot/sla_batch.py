@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import IO, Any
 
 from sla import BusinessCalendar, CalendarError, make_calendar
@@ -15,7 +15,9 @@ class CaseError(ValueError):
     pass
 
 
-def parse_instant(text: Any, what: str) -> datetime:
+def parse_instant(text: Any, what: str, zone: tzinfo | None = None) -> datetime:
+    """An ISO 8601 instant; one without an offset is read as wall-clock time in ``zone``
+    (refused when no zone is given)."""
     if not isinstance(text, str):
         raise CaseError(f"{what} must be an ISO 8601 string")
     try:
@@ -23,7 +25,9 @@ def parse_instant(text: Any, what: str) -> datetime:
     except ValueError:
         raise CaseError(f"{what} {text!r} is not an ISO 8601 instant") from None
     if dt.tzinfo is None:
-        raise CaseError(f"{what} {text!r} has no UTC offset")
+        if zone is None:
+            raise CaseError(f"{what} {text!r} has no UTC offset (give one, or a tz)")
+        dt = dt.replace(tzinfo=zone)
     return dt
 
 
@@ -93,7 +97,8 @@ class DeadlineCalculator:
             minutes = raw.get("minutes")
             if isinstance(minutes, bool) or not isinstance(minutes, int | float):
                 raise CaseError("minutes must be a number")
-            start = parse_instant(raw.get("start"), "start")
+            start = parse_instant(raw.get("start"), "start",
+                                  self.calendar(name, tz).zone if tz else None)
             pauses = [parse_pause(p) for p in raw.get("pauses") or ()]
             result = self.deadline(name, tz, start, minutes, pauses)
         except json.JSONDecodeError as exc:

@@ -103,6 +103,19 @@ def test_sla_deadline_single_and_batch(cli) -> None:  # type: ignore[no-untyped-
     assert "not JSON" in out[3]["error"]
     assert "no UTC offset" in out[4]["error"]
     assert out[5] == {"deadline": "2026-11-29T09:00:00+04:00"}  # ME: Fri/Sat weekend
+    # With a zone, a start without an offset is wall-clock time there; 24x7 answers in it too.
+    r = cli("sla", "deadline", "--calendar", "TR", "--tz", "Europe/Istanbul",
+            "--start", "2026-11-27T16:30:00", "--minutes", "60")
+    assert r.output.strip() == "2026-11-30T08:30:00+03:00"
+    r = cli("sla", "deadline", "--calendar", "24x7", "--tz", "America/Chicago",
+            "--start", "2026-11-27T16:30:00", "--minutes", "60")
+    assert r.output.strip() == "2026-11-27T17:30:00-06:00"
+    r = cli("sla", "calendar", "TR", "--year", "2026")
+    assert r.output.splitlines()[0] == (
+        "TR: Europe/Istanbul, working days Mon Tue Wed Thu Fri, hours 08:00-17:00")
+    r = cli("sla", "calendar", "ME", "--year", "2026")
+    assert "working days Mon Tue Wed Thu Sun" in r.output
+    assert "around the clock" in cli("sla", "calendar", "24x7", "--year", "2026").output
 
 
 def test_bad_policy_file_is_one_line(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
