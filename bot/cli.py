@@ -168,7 +168,8 @@ def contract_add(
     with session() as s:
         c = directory.add_contract(s, customer, plan, start_d, end_d, product, tuple(pol.plans))
         cid = c.id
-    typer.echo(f"contract {cid} added: {customer} {plan} {start_d} – {end_d}")
+    covers = ", ".join(product) if product else "every product"
+    typer.echo(f"contract {cid} added: {customer} {plan} {start_d} – {end_d}, covers {covers}")
 
 
 @contract_app.command("list")

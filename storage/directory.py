@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -58,6 +59,10 @@ def customer_calendar(customer: Customer) -> BusinessCalendar:
 # -- customers ------------------------------------------------------------------------------
 
 
+# A customer code is typed in commands and shown in reports: one word.
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
 def add_customer(
     session: Session,
     code: str,
@@ -69,6 +74,9 @@ def add_customer(
     language: str = "en",
 ) -> Customer:
     _check_language(language)
+    if not _CODE.fullmatch(code):
+        raise RecordError(f"customer code {code!r}: use letters, digits, '-' or '_' "
+                          "(no spaces), at most 64")
     if session.exec(select(Customer).where(Customer.code == code)).first():
         raise RecordError(f"customer {code!r} already exists")
     customer = Customer(
@@ -173,6 +181,13 @@ def add_contact(
         customer_id = get_customer(session, customer_code).id
     elif customer_code:
         customer_id = get_customer(session, customer_code).id
+    same_org = (col(Contact.customer_id) == customer_id if customer_id is not None
+                else col(Contact.customer_id).is_(None))
+    folded = name.strip().casefold()
+    if any(other.strip().casefold() == folded
+           for other in session.exec(select(Contact.name).where(same_org))):
+        whose = f"customer {customer_code}" if customer_id is not None else "the vendor's staff"
+        raise RecordError(f"{whose} already has a contact named {name!r}")
     if slack_id and session.exec(select(Contact).where(Contact.slack_id == slack_id)).first():
         raise RecordError(f"Slack user {slack_id} is already a contact")
     if telegram_id and session.exec(

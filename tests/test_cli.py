@@ -43,8 +43,12 @@ def test_describe_records_and_list_as_json(cli) -> None:  # type: ignore[no-unty
     cli("customer", "add", "NW", "--calendar", "US", "--tz", "America/Chicago")
     cli("product", "add", "Voice Bot", "--family", "conversational-ai")
     cli("version", "add", "Voice Bot", "4.2", "--released", "2024-05-01")
-    cli("contract", "add", "ACME", "--plan", "premium", "--start", "2026-01-01",
-        "--end", "2027-12-31", "--product", "Voice Bot")
+    r = cli("contract", "add", "ACME", "--plan", "premium", "--start", "2026-01-01",
+            "--end", "2027-12-31", "--product", "Voice Bot")
+    assert "covers Voice Bot" in r.output
+    r = cli("contract", "add", "NW", "--plan", "standard", "--start", "2026-01-01",
+            "--end", "2026-12-31")
+    assert "covers every product" in r.output
     cli("contact", "add", "ACME", "Ayşe Demir", "--role", "customer", "--trained",
         "--telegram-id", "123", "--slack-id", "U123", "--language", "tr")
     customers = json.loads(cli("customer", "list", "--json").output)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from sla import ClockKind, ClockStatus
 from storage import directory, outbox, tickets
 from storage.db import current_revision
-from storage.models import OutboxMessage, TicketEvent
+from storage.models import Contact, Customer, OutboxMessage, TicketEvent
 
 
 def test_migrations_reach_head(db_url: str) -> None:
@@ -90,3 +90,10 @@ def test_bad_records_are_refused(engine, policy) -> None:  # type: ignore[no-unt
             directory.add_contract(s, "ACME", "premium", date(2026, 2, 1), date(2026, 1, 1))
         with pytest.raises(directory.RecordError, match="unknown role"):
             directory.add_contact(s, "ACME", "X", role="boss")
+        with pytest.raises(directory.RecordError, match="no spaces"):
+            directory.add_customer(s, "ACME CORP")
+        name = s.exec(select(Contact.name).where(Contact.customer_id != None)).first()  # noqa: E711
+        owner = s.exec(select(Contact).where(Contact.name == name)).one()
+        code = s.get(Customer, owner.customer_id).code  # type: ignore[union-attr]
+        with pytest.raises(directory.RecordError, match="already has a contact named"):
+            directory.add_contact(s, code, f" {name.upper()} ", "customer")  # type: ignore[union-attr]
