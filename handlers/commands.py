@@ -85,6 +85,10 @@ register({
         "en": "\"{sev}\" is not a severity: use {choices}.",
         "tr": "\"{sev}\" bir önem derecesi değil: {choices} kullanın.",
     },
+    "cmd.err.already_assigned": {
+        "en": "Ticket #{n} is already assigned to {engineer}: nothing changed.",
+        "tr": "#{n} numaralı kayıt zaten {engineer} üzerinde; bir şey değişmedi.",
+    },
     "cmd.err.same_severity": {
         "en": "Ticket #{n} already has severity {sev}.",
         "tr": "#{n} numaralı kaydın önem derecesi zaten {sev}.",
@@ -560,6 +564,8 @@ def _ack(ctx: Ctx, args: list[str], verb: str = "ack") -> list[Reply]:
         engineer = find_engineer(ctx.session, who)
         if engineer is None:
             raise CommandError("cmd.err.no_engineer", who=who)
+        if ticket.assignee_id == engineer.id:  # nothing changes, so nobody is told
+            raise CommandError("cmd.err.already_assigned", n=ticket.id, engineer=engineer.name)
     else:
         engineer = ctx.actor
     _guard(ticket, allow_resolved=False)

@@ -138,6 +138,11 @@ def add_release(
     if not version.strip():
         raise RecordError("a release needs a version")
     product = get_product(session, product_name)
+    earlier = session.exec(select(Release).where(
+        Release.product_id == product.id, Release.version == version)).first()
+    if earlier is not None:  # a second "release" would queue every notice again
+        raise RecordError(f"{product.name} {version} was already released "
+                          f"({earlier.created_at:%Y-%m-%d}, release {earlier.id}): nothing queued")
     row = session.exec(select(ProductVersion).where(
         ProductVersion.product_id == product.id, ProductVersion.version == version)).first()
     new = row is None

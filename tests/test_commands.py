@@ -113,6 +113,11 @@ def test_ack_is_the_response_told_in_the_customers_language(s, policy, clock) ->
     run(s, policy, who(s, "Elif Şahin"), "assign 1 <@U0ENG002|can>", later)
     s.refresh(t)
     assert t.assignee_id == who(s, "Can Öztürk").id
+    # Assigning the engineer who already has it changes nothing and tells nobody.
+    told, trail = len(customer_msgs(s, t.id)), len(tickets.events(s, t.id))
+    out = run(s, policy, who(s, "Elif Şahin"), "assign 1 @Can", later)
+    assert "zaten Can Öztürk üzerinde" in out  # Elif reads Turkish
+    assert len(customer_msgs(s, t.id)) == told and len(tickets.events(s, t.id)) == trail
 
 
 def test_every_verb_in_order_with_customer_messages(s, policy, clock) -> None:  # type: ignore[no-untyped-def]

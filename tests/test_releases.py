@@ -75,12 +75,17 @@ def test_release_notice_once_per_contact(engine: Engine, policy: Policy) -> None
         en = next(m for m in msgs if m.target == "3001").text
         assert "yeni sürüm: 4.3, yama" in tr and "Fixes the TTS timeout." in tr
         assert "New release of Voice Bot: version 4.3, a patch (bug fixes)" in en
-        # The version now exists; a second release of it is recorded but is not "new".
-        again = add_release(s, "Voice Bot", "4.3", "package", "Adds a feature.",
-                            date(2026, 11, 21), NOW)
-        assert not again.new_version and again.queued == 2
+        # A second release of the same version is refused: nothing recorded, nothing queued.
+        with pytest.raises(RecordError, match="already released"):
+            add_release(s, "Voice Bot", "4.3", "package", "Adds a feature.",
+                        date(2026, 11, 21), NOW)
+        assert len(outbox(s)) == 2
         assert len(s.exec(select(ProductVersion).where(
             ProductVersion.version == "4.3")).all()) == 1
+        # A version recorded before (version add) is announced once, as not new.
+        known = add_release(s, "Voice Bot", "3.1", "package", "Long-term build.",
+                            date(2026, 11, 21), NOW)
+        assert not known.new_version
         with pytest.raises(RecordError, match="patch or package"):
             add_release(s, "Voice Bot", "4.4", "hotfix", "", date(2026, 11, 21), NOW)
         with pytest.raises(RecordError, match="unknown product"):
