@@ -151,7 +151,7 @@ async def slack() -> AsyncIterator[FakeSlackApi]:
 TIME_SENSITIVE = {
     "test_scheduler", "test_scheduler_service", "test_scheduler_cli", "test_reminders",
     "test_oncall", "test_planned_work", "test_releases", "test_reports", "test_intake_dialog",
-    "test_backup", "test_console",
+    "test_backup",
 }
 
 

@@ -191,3 +191,31 @@ def test_bad_input_is_one_error_line_and_exit_2(
     assert exit_.value.code == 2, err
     assert err.splitlines() == [err.strip()] and err.startswith("error: ") and says in err
     assert not (tmp_path / "backups").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize("today", ["2026-12-01T09:00:00+00:00", "2029-06-15T10:00:00+00:00",
+                                   "2024-02-29T23:30:00+00:00", "2031-12-31T23:59:00+00:00"])
+def test_demo_data_serves_on_any_day(sqlite_url: str, today: str) -> None:
+    """`make demo` on any day: three customers under contract, Oldco's expired, and both a
+    supported and an out-of-support version (the demo was dated 2026 before)."""
+    from datetime import datetime
+
+    from bot.demo import seed
+    from sla import load_policy
+    from storage import directory
+    from storage.db import make_engine, session_scope
+
+    now = datetime.fromisoformat(today)
+    policy = load_policy()
+    engine = make_engine(sqlite_url)
+    with session_scope(engine, lambda: now) as s:
+        assert seed(s, policy, now)
+        day = now.date()
+        in_force = {code: directory.active_contract(s, directory.get_customer(s, code).id or 0,
+                                                    day) is not None
+                    for code in ("ACME", "GULFBANK", "NORTHWIND", "OLDCO")}
+        assert in_force == {"ACME": True, "GULFBANK": True, "NORTHWIND": True, "OLDCO": False}
+        windows = [directory.support_window(v.released, policy.end_of_support_years, day).past
+                   for v in directory.list_versions(s)]
+        assert True in windows and False in windows
+    engine.dispose()
