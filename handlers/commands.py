@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from sla import ClockState, ClockStatus, Policy, format_duration
 from storage import outbox
 from storage import tickets as store
+from storage.directory import name_key
 from storage.models import Contact, Customer, Role, Ticket, TicketEvent, TicketPause, TicketStatus
 
 from . import ticket_updates as updates
@@ -447,11 +448,12 @@ def find_engineer(session: Session, ref: str) -> Contact | None:
     for c in staff:
         if ref in (c.slack_id, c.name) or (ref.isdigit() and int(ref) in (c.telegram_id, c.id)):
             return c
-    folded = ref.casefold()
-    exact = [c for c in staff if c.name.casefold() == folded]
-    if exact:
+    # Typed without case or accents ("elif sahin", "Deniz"): only when one person matches.
+    key = name_key(ref)
+    exact = [c for c in staff if name_key(c.name) == key]
+    if len(exact) == 1:
         return exact[0]
-    first = [c for c in staff if c.name.split()[0].casefold() == folded]
+    first = [c for c in staff if name_key(c.name.split()[0]) == key]
     return first[0] if len(first) == 1 else None
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from sla import BusinessCalendar, make_calendar
 
+from .kb import fold
 from .models import (
     Contact,
     Contract,
@@ -203,12 +204,23 @@ def add_contact(
     return contact
 
 
+def name_key(name: str) -> str:
+    """A name as people type it: no case, no accents, Turkish ı/İ as i ("ayse demir")."""
+    return " ".join(fold(name).split())
+
+
 def find_contact(session: Session, ref: str) -> Contact | None:
-    """A contact by id, exact name, Slack id or Telegram id."""
+    """A contact by id, exact name, Slack id or Telegram id; else by the name typed without
+    case or accents ("Ayse Demir" is Ayşe Demir) when exactly one contact has it."""
     conditions: list[Any] = [Contact.name == ref, Contact.slack_id == ref]
     if ref.isdigit():
         conditions += [Contact.id == int(ref), Contact.telegram_id == int(ref)]
-    return session.exec(select(Contact).where(or_(*conditions)).order_by(col(Contact.id))).first()
+    found = session.exec(select(Contact).where(or_(*conditions)).order_by(col(Contact.id))).first()
+    key = name_key(ref)
+    if found is not None or not key:
+        return found
+    alike = [c for c in session.exec(select(Contact)) if name_key(c.name) == key]
+    return alike[0] if len(alike) == 1 else None
 
 
 def list_contacts(session: Session, customer_code: str | None = None) -> list[Contact]:

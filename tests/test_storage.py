@@ -97,3 +97,23 @@ def test_bad_records_are_refused(engine, policy) -> None:  # type: ignore[no-unt
         code = s.get(Customer, owner.customer_id).code  # type: ignore[union-attr]
         with pytest.raises(directory.RecordError, match="already has a contact named"):
             directory.add_contact(s, code, f" {name.upper()} ", "customer")  # type: ignore[union-attr]
+
+
+def test_names_typed_without_case_or_accents_find_the_one_contact(engine, policy) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from bot.demo import seed
+    from handlers.commands import find_engineer
+
+    with Session(engine) as s:
+        seed(s, policy, datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+        s.commit()
+        assert directory.find_contact(s, "Ayse Demir").name == "Ayşe Demir"  # type: ignore[union-attr]
+        assert directory.find_contact(s, "elif sahin").name == "Elif Şahin"  # type: ignore[union-attr]
+        assert find_engineer(s, "@can ozturk").name == "Can Öztürk"  # type: ignore[union-attr]
+        assert find_engineer(s, "DENIZ").name == "Deniz Yılmaz"  # type: ignore[union-attr]
+        # Two people who fold alike: no guess.
+        directory.add_contact(s, "GULFBANK", "Ayse Demir", "customer")
+        assert directory.find_contact(s, "ayse demir") is None
+        assert directory.find_contact(s, "Ayşe Demir").customer_id != directory.find_contact(  # type: ignore[union-attr]
+            s, "Ayse Demir").customer_id  # type: ignore[union-attr]
