@@ -77,6 +77,14 @@ class Target(BaseModel):
         return f"{amount}{self.unit}" + (" 24x7" if self.around_the_clock else "")
 
 
+def wall_duration(value: Any, example: str) -> Target:
+    """A plain span of clock time (minutes or hours: a page interval, the late grace)."""
+    target = value if isinstance(value, Target) else parse_target(value)
+    if not target.has_clock or target.unit == "d" or target.around_the_clock:
+        raise ValueError(f"use minutes or hours, e.g. {example}")
+    return target
+
+
 def parse_target(value: Any) -> Target:
     """Parse ``"4h"``, ``"30m 24x7"``, ``{target: 30m, clock: 24x7}``, ``none``,
     ``next-release``."""
@@ -209,10 +217,7 @@ class Paging(_Strict):
     @field_validator("interval", mode="before")
     @classmethod
     def _interval(cls, v: Any) -> Target:
-        target = v if isinstance(v, Target) else parse_target(v)
-        if not target.has_clock or target.unit == "d" or target.around_the_clock:
-            raise ValueError("use minutes or hours, e.g. 5m")
-        return target
+        return wall_duration(v, "5m")
 
     @field_validator("thresholds")
     @classmethod
@@ -258,10 +263,7 @@ class Policy(_Strict):
     @field_validator("late_after", mode="before")
     @classmethod
     def _late_after(cls, v: Any) -> Target:
-        target = v if isinstance(v, Target) else parse_target(v)
-        if not target.has_clock or target.unit == "d" or target.around_the_clock:
-            raise ValueError("use minutes or hours, e.g. 2m")
-        return target
+        return wall_duration(v, "2m")
 
     @property
     def late_after_seconds(self) -> int:
