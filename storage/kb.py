@@ -30,6 +30,14 @@ from .models import KnownError, Product
 FTS_TABLE = "known_errors_fts"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _TOKEN_RE = re.compile(r"[^\W_]+")
+
+
+def _looks_like_pattern(sig: str) -> bool:
+    """A /.../ signature with regex syntax in it: the old pattern form, no longer run."""
+    return (len(sig) > 2 and sig.startswith("/") and sig.endswith("/")
+            and any(c in sig for c in "\\()[]+*?{}|"))
+
+
 # Query words too common to carry meaning (the index keeps them; the query drops them).
 STOPWORDS = frozenset(
     """a an and are as at be but by for from has have in is it its not of on or that the this
@@ -221,19 +229,14 @@ def _fold_sig(sig: str) -> str:
 
 
 def signature_hits(entry: KnownError, raw: str, folded: str | None = None) -> int:
-    """How many of the entry's error signatures appear in ``raw`` (strings or /regexes/)."""
+    """How many of the entry's error signatures appear in ``raw``.
+
+    A signature is literal text, matched ignoring case and accents: signatures come from
+    customers' error texts (``kb add N``), and one compiled as a pattern (``/(x+x+)+y/``) once
+    froze the whole bot on every incoming message. A substring test is linear.
+    """
     folded = fold(raw) if folded is None else folded
-    hits = 0
-    for sig in signature_list(entry):
-        if len(sig) > 2 and sig.startswith("/") and sig.endswith("/"):
-            try:
-                if re.search(sig[1:-1], raw, re.IGNORECASE):
-                    hits += 1
-            except re.error:
-                continue
-        elif (f := _fold_sig(sig)) and f in folded:
-            hits += 1
-    return hits
+    return sum(1 for sig in signature_list(entry) if (f := _fold_sig(sig)) and f in folded)
 
 
 def _fts_candidates(session: Session, terms: list[str], n: int) -> list[tuple[str, float]]:
@@ -509,11 +512,9 @@ def parse_entry(raw: str, where: str = "<text>") -> dict[str, Any]:
     if not isinstance(sigs, list):
         raise KBError(f"{where}: 'signatures' must be a list of strings")
     for s in sigs:
-        if isinstance(s, str) and len(s) > 2 and s.startswith("/") and s.endswith("/"):
-            try:
-                re.compile(s[1:-1])
-            except re.error as exc:
-                raise KBError(f"{where}: signature {s!r} is not a valid pattern: {exc}") from None
+        if isinstance(s, str) and _looks_like_pattern(s):
+            raise KBError(f"{where}: signature {s!r} looks like a /pattern/: signatures are "
+                          "literal text (matched ignoring case and accents)")
     language = (_as_text(meta.get("language")) or "en").lower()
     if language not in ("en", "tr"):
         raise KBError(f"{where}: language {language!r} must be en or tr")

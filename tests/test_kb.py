@@ -138,10 +138,31 @@ def test_exact_signature_ranks_first(demo_kb: Engine) -> None:
         found = kb.search_known_errors(
             s, "calls fail, the log says SIPREC session refused: 488 Not Acceptable Here")
         assert found[0].entry.id == "KE-0010"
-        # A regex signature matches the concrete line from a ticket.
+        # Both literal signatures of KE-0001 are in the concrete line from a ticket.
         found = kb.search_known_errors(s, "callers hear nothing; TTS engine timeout after 3000 ms")
         assert found[0].entry.id == "KE-0001"
         assert found[0].score > found[1].score + 2
+
+
+def test_signatures_are_literal_never_patterns(engine: Engine, tmp_path: Path) -> None:
+    """A signature copied from a customer's error text is never compiled: `/(x+x+)+y/` with a
+    40-character message once froze the whole bot (catastrophic backtracking)."""
+    import time
+
+    with session_scope(engine) as s:
+        kb.upsert(s, {"id": "KE-EVIL", "title": "Recorder crashes on import",
+                      "symptoms": "recorder crashes", "signatures": json.dumps(["/(x+x+)+y/"])})
+        started = time.perf_counter()
+        plain = kb.search_known_errors(s, "recorder crashes " + "x" * 40)
+        assert time.perf_counter() - started < 2
+        quoted = kb.search_known_errors(s, "recorder crashes, the log says /(x+x+)+y/")
+        assert plain[0].entry.id == quoted[0].entry.id == "KE-EVIL"
+        assert quoted[0].score > plain[0].score  # the literal text is a signature hit
+    (tmp_path / "KE-RX.md").write_text(
+        "---\nid: KE-RX\ntitle: Old style\nsignatures:\n  - \"/timeout after \\\\d+ ms/\"\n"
+        "---\n## Symptoms\nx\n## Workaround\ny\n", encoding="utf-8")
+    with session_scope(engine) as s, pytest.raises(kb.KBError, match="literal text"):
+        kb.import_dir(s, tmp_path)
 
 
 def test_signature_beats_plain_word_overlap(engine: Engine) -> None:
