@@ -82,9 +82,33 @@ def kb_add(
     kb_id: Annotated[str | None, typer.Option("--id", help="Id (default: next KE-NNNN)")] = None,
     title: Annotated[str | None, typer.Option(help="Title (default: the ticket summary)")] = None,
 ) -> None:
-    """Create a known error from a resolved ticket."""
+    """Create a draft known error from a resolved ticket (unpublished until `kb publish`)."""
     with session() as s:
         reply = knowledge.kb_add_from_ticket(s, from_ticket, kb_id=kb_id, title=title)
+    if "kb_id" not in reply.meta:
+        fail(reply.text)
+    typer.echo(reply.text)
+
+
+@kb_app.command("edit")
+def kb_edit(
+    kb_id: Annotated[str, typer.Argument(help="Known error id")],
+    field: Annotated[str, typer.Argument(help="title, symptoms, workaround or signature")],
+    text: Annotated[str, typer.Argument(help="The new text")],
+) -> None:
+    """Change one field of a known error (a draft from a ticket, typically)."""
+    with session() as s:
+        reply = knowledge.kb_edit(s, kb_id, field, text)
+    if "kb_id" not in reply.meta:
+        fail(reply.text)
+    typer.echo(reply.text)
+
+
+@kb_app.command("publish")
+def kb_publish(kb_id: Annotated[str, typer.Argument(help="Known error id")]) -> None:
+    """Publish a draft: self-help and AI drafts may offer it from now on."""
+    with session() as s:
+        reply = knowledge.kb_publish(s, kb_id)
     if "kb_id" not in reply.meta:
         fail(reply.text)
     typer.echo(reply.text)

@@ -233,7 +233,8 @@ register({
               "reopen N reason\n"
               "escalate N tier2|tier3 reason · note N text (internal) · exception N text\n"
               "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID\n"
-              "kb add N [KB-ID] · report [CUSTOMER] [YYYY-MM] · planned · help\n"
+              "kb add N [KB-ID] · kb edit KB-ID field text · kb publish KB-ID\n"
+              "report [CUSTOMER] [YYYY-MM] · planned · help\n"
               "oncall [ISO] · oncall swap @engineer until ISO",
         "tr": "Komutlar (N = kayıt numarası):\n"
               "ack N · assign N @mühendis · sev N S1..S4 gerekçe\n"
@@ -242,7 +243,8 @@ register({
               "reopen N gerekçe\n"
               "escalate N tier2|tier3 gerekçe · note N metin (iç not) · exception N metin\n"
               "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID\n"
-              "kb add N [KB-ID] · report [MÜŞTERİ] [YYYY-AA] · planned · help\n"
+              "kb add N [KB-ID] · kb edit KB-ID alan metin · kb publish KB-ID\n"
+              "report [MÜŞTERİ] [YYYY-AA] · planned · help\n"
               "oncall [ISO] · oncall swap @mühendis until ISO",
     },
     "cmd.help.customer": {
@@ -278,7 +280,7 @@ USAGE = {
     "list": "list [mine|breaching|customer CODE]",
     "suggest": "suggest N",
     "link": "link N KB-ID",
-    "kb": "kb add N [KB-ID]",
+    "kb": "kb add N [KB-ID] | kb edit KB-ID FIELD TEXT | kb publish KB-ID",
     "report": "report [CUSTOMER] [YYYY-MM]",
     "planned": "planned",
     "oncall": "oncall [ISO] · oncall swap @engineer until ISO",
@@ -938,10 +940,15 @@ def _link(ctx: Ctx, args: list[str]) -> list[Reply]:
 
 
 def _kb(ctx: Ctx, args: list[str]) -> list[Reply]:
-    if len(args) not in (2, 3) or args[0].lower() != "add":
+    sub = args[0].lower() if args else ""
+    kb = _knowledge()
+    if sub == "publish" and len(args) == 2:
+        return [kb.kb_publish(ctx.session, args[1], actor=ctx.actor, lang=ctx.lang)]
+    if sub == "edit" and len(args) >= 4:
+        return [kb.kb_edit(ctx.session, args[1], args[2], " ".join(args[3:]), lang=ctx.lang)]
+    if sub != "add" or len(args) not in (2, 3):
         raise _usage("kb")
     ticket = _ticket(ctx, "kb", args[1:2])
-    kb = _knowledge()
     return [kb.kb_add_from_ticket(ctx.session, ticket.id, kb_id=args[2] if len(args) == 3
                                   else None, actor=ctx.actor, lang=ctx.lang)]
 

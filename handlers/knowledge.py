@@ -46,9 +46,34 @@ register({
     },
     "kb.id_taken": {"en": "Known error {kb_id} already exists.",
                     "tr": "{kb_id} kimlikli bilinen hata zaten var."},
-    "kb.added": {"en": "Known error {kb_id} created from ticket #{n}: {title}.",
-                 "tr": "#{n} numaralı kayıttan {kb_id} bilinen hatası oluşturuldu: {title}."},
+    "kb.added": {
+        "en": "Draft known error {kb_id} created from ticket #{n}: {title}. Nobody else sees it "
+              "yet: check it for the customer's own words, change a field with "
+              "`kb edit {kb_id} title|symptoms|workaround|signature TEXT`, then `kb publish "
+              "{kb_id}`.",
+        "tr": "#{n} numaralı kayıttan {kb_id} taslak bilinen hatası oluşturuldu: {title}. "
+              "Henüz kimse görmüyor: müşteriye özgü ifadeleri ayıklayın, bir alanı "
+              "`kb edit {kb_id} title|symptoms|workaround|signature METİN` ile değiştirin, sonra "
+              "`kb publish {kb_id}` yazın.",
+    },
+    "kb.edited": {"en": "{kb_id}: {field} changed (still a draft until `kb publish {kb_id}`).",
+                  "tr": "{kb_id}: {field} değiştirildi (`kb publish {kb_id}` yazılana dek "
+                        "taslak)."},
+    "kb.edited_live": {"en": "{kb_id}: {field} changed.", "tr": "{kb_id}: {field} değiştirildi."},
+    "kb.bad_field": {"en": "Unknown field {field!r}: use title, symptoms, workaround or "
+                           "signature.",
+                     "tr": "{field!r} diye bir alan yok: title, symptoms, workaround veya "
+                           "signature kullanın."},
+    "kb.published": {"en": "{kb_id} is published: self-help and AI drafts may offer it now.",
+                     "tr": "{kb_id} yayımlandı: artık kendi kendine yardım ve yapay zekâ "
+                           "taslakları onu önerebilir."},
+    "kb.already_published": {"en": "{kb_id} is already published.",
+                             "tr": "{kb_id} zaten yayımlanmış."},
 })
+
+# What `kb edit` may change on a known error (the command's word -> the column).
+EDITABLE = {"title": "title", "symptoms": "symptoms", "workaround": "workaround",
+            "signature": "signatures"}
 
 LINK_EVENT = "kb-linked"
 ADDED_EVENT = "kb-added"
@@ -119,7 +144,8 @@ def link(session: Session, ticket_id: int, kb_id: str, actor: Contact | None,
 def kb_add_from_ticket(session: Session, ticket_id: int, *, kb_id: str | None = None,
                        actor: Contact | None = None, title: str | None = None,
                        lang: str | None = "en") -> Reply:
-    """``kb add N``: publish a resolved ticket as a new known error."""
+    """``kb add N``: a resolved ticket as a new known error, an unpublished draft: its text
+    is the customer's, so no other organisation sees it until an engineer publishes it."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return Reply(t("kb.no_ticket", lang, n=ticket_id))
@@ -147,6 +173,7 @@ def kb_add_from_ticket(session: Session, ticket_id: int, *, kb_id: str | None = 
         language=ticket.language if ticket.language in ("en", "tr") else "en",
         body=ticket.resolution_text or "",
         source_ticket_id=ticket.id,
+        published=False,
     )
     session.add(entry)
     session.flush()
@@ -154,3 +181,39 @@ def kb_add_from_ticket(session: Session, ticket_id: int, *, kb_id: str | None = 
                       data={"kb_id": entry.id, "signatures": signature_list(entry)})
     return Reply(t("kb.added", lang, kb_id=entry.id, n=ticket_id, title=entry.title),
                  meta={"ticket": str(ticket_id), "kb_id": entry.id})
+
+
+def kb_edit(session: Session, kb_id: str, field: str, text: str, *,
+            lang: str | None = "en") -> Reply:
+    """``kb edit ID FIELD TEXT``: change one field of a known error (a draft, typically)."""
+    entry = session.get(KnownError, kb_id.strip())
+    if entry is None:
+        return Reply(t("kb.no_entry", lang, kb_id=kb_id))
+    column = EDITABLE.get(field.lower())
+    if column is None:
+        return Reply(t("kb.bad_field", lang, field=field))
+    value = text.strip()
+    setattr(entry, column, json.dumps([value] if value else [], ensure_ascii=False)
+            if column == "signatures" else value)
+    session.add(entry)
+    session.flush()
+    key = "kb.edited_live" if entry.published else "kb.edited"
+    return Reply(t(key, lang, kb_id=entry.id, field=field.lower()), meta={"kb_id": entry.id})
+
+
+def kb_publish(session: Session, kb_id: str, *, actor: Contact | None = None,
+               lang: str | None = "en") -> Reply:
+    """``kb publish ID``: from now on self-help and the AI hook may offer this known error."""
+    entry = session.get(KnownError, kb_id.strip())
+    if entry is None:
+        return Reply(t("kb.no_entry", lang, kb_id=kb_id))
+    if entry.published:
+        return Reply(t("kb.already_published", lang, kb_id=entry.id))
+    entry.published = True
+    session.add(entry)
+    session.flush()
+    source = session.get(Ticket, entry.source_ticket_id) if entry.source_ticket_id else None
+    if source is not None:
+        tickets.add_event(session, source, "kb-published", entry.id, actor=actor,
+                          data={"kb_id": entry.id})
+    return Reply(t("kb.published", lang, kb_id=entry.id), meta={"kb_id": entry.id})

@@ -362,6 +362,12 @@ def test_kb_report_and_planned_verbs(s, policy, clock) -> None:  # type: ignore[
     assert "KE-9001" in out
     entry = s.get(KnownError, "KE-9001")
     assert entry is not None and entry.fixed_in == "4.3" and entry.source_ticket_id == t.id
+    assert not entry.published
+    assert "changed" in run(s, policy, can, "kb edit KE-9001 symptoms queue stops taking jobs",
+                            clock())
+    assert "published" in run(s, policy, can, "kb publish KE-9001", clock())
+    s.refresh(entry)
+    assert entry.published and entry.symptoms == "queue stops taking jobs"
     assert "Usage: kb add N [KB-ID]" in run(s, policy, can, "kb remove 1", clock())
     out = run(s, policy, can, "report BETA 2026-11", clock())
     assert "BETA" in out and "2026-11" in out

@@ -288,6 +288,11 @@ def test_suggest_link_and_add_from_ticket(demo_db: Engine) -> None:
                 entry.source_ticket_id) == ("Call Recorder", "call-recording", "5.5", "5.6", t2.id)
         assert kb.signature_list(entry) == ["CAPTURE_WORKER_DEADLOCK on node rec-2"]
         assert "already exists" in knowledge.kb_add_from_ticket(s, t2.id, kb_id=new_id).text
+        assert entry.published is False  # a draft: the customer's own words
+    with session_scope(demo_db) as s:
+        found = kb.search_known_errors(s, "log: CAPTURE_WORKER_DEADLOCK on node rec-2")
+        assert all(m.entry.id != "KE-0015" for m in found)
+        assert "published" in knowledge.kb_publish(s, "KE-0015").text
     with session_scope(demo_db) as s:
         found = kb.search_known_errors(s, "log: CAPTURE_WORKER_DEADLOCK on node rec-2")
         assert found[0].entry.id == "KE-0015"

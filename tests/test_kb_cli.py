@@ -81,7 +81,17 @@ def test_kb_add_from_ticket(cli: CliRunner) -> None:
         t.workaround_text = "Purge the TTS cache and restart the TTS worker."
         s.add(t)
     out = run(cli, "kb", "add", "--from-ticket", "1", "--id", "KE-0500")
-    assert "KE-0500" in out
+    assert "KE-0500" in out and "Draft" in out
+    # A draft holds one customer's words: nobody else finds it until it is published.
+    rows = json.loads(run(cli, "kb", "search", "purge cache restart worker", "--json"))
+    assert all(r["id"] != "KE-0500" for r in rows)
+    assert "title changed" in run(cli, "kb", "edit", "KE-0500", "title",
+                                  "TTS cache corrupt: voice bot silent")
+    assert "published" in run(cli, "kb", "publish", "KE-0500")
+    res = cli.invoke(app, ["kb", "publish", "KE-0500"])
+    assert "already published" in res.output
+    res = cli.invoke(app, ["kb", "edit", "KE-0500", "colour", "x"])
+    assert res.exit_code == 2 and "Unknown field" in res.output
     rows = json.loads(run(cli, "kb", "search", "purge cache restart worker", "--json"))
     mine = next(r for r in rows if r["id"] == "KE-0500")
     assert mine["source_ticket_id"] == 1 and mine["product"] == "Voice Bot"
