@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import typer
 
 from storage.db import engine_for, upgrade
 
 from .cli import app, policy, settings
+from .logs import configure_logging
 from .routing import intake_config
 from .runner import RunContext, build_services, run_services
 
@@ -22,8 +22,7 @@ def run(
     cfg = settings()
     if port:
         cfg = cfg.model_copy(update={"http_port": port})
-    logging.basicConfig(level=cfg.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(cfg)
     upgrade(cfg.database_url)
     ctx = RunContext(cfg, engine_for(cfg.database_url), intake_config(cfg, policy()))
     services, has_channel = build_services(ctx)
