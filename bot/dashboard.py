@@ -485,9 +485,8 @@ def create_app(
         user = user_of(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        try:
-            number = int(request.path_params["number"])
-        except ValueError:
+        number = ticket_store.parse_ticket_number(str(request.path_params["number"]))
+        if number is None:
             return PlainTextResponse("no such ticket", status_code=404)
         at = clock()
         with session_scope(eng, clock) as s:

@@ -409,10 +409,10 @@ def _usage(verb: str) -> CommandError:
 def _number(verb: str, args: list[str]) -> int:
     if not args:
         raise _usage(verb)
-    raw = args[0].lstrip("#")
-    if not raw.isdigit() or len(raw) > 12:
+    number = store.parse_ticket_number(args[0])
+    if number is None:
         raise _usage(verb)
-    return int(raw)
+    return number
 
 
 def _rest(verb: str, args: list[str], start: int) -> str:

@@ -125,7 +125,7 @@ def match_choice(text: str, choices: list[Choice]) -> str:
     for c in choices:
         if low in (c.value.casefold(), c.label.casefold()):
             return c.value
-    if text.isdigit() and 1 <= int(text) <= len(choices):
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(choices):
         return choices[int(text) - 1].value
     raise Invalid("invalid.choice", options=", ".join(c.label for c in choices))
 
@@ -223,7 +223,7 @@ def _users_valid(text: str, ctx: FieldContext) -> str:
     try:
         return match_choice(text, _users(ctx))
     except Invalid:
-        if text.isdigit() and int(text) > 0:
+        if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0:
             n = int(text)
             return "one" if n <= 1 else "few" if n <= 10 else "many"
         raise

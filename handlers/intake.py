@@ -766,8 +766,8 @@ def _cmd_status(session: Session, cfg: IntakeConfig, ident: Identity, lang: str,
                 args: Sequence[str], now: datetime) -> Reply:
     if not args:
         return _cmd_list(session, cfg, ident, lang, now)
-    ref = args[0].lstrip("#")
-    ticket = session.get(Ticket, int(ref)) if ref.isdigit() else None
+    number = tickets.parse_ticket_number(args[0])
+    ticket = session.get(Ticket, number) if number is not None else None
     if ticket is None or ticket.customer_id != ident.customer.id:
         return Reply(t("status.not_found", lang, ref=args[0]))
     view = tickets.view(session, cfg.policy, ticket, now)
@@ -788,10 +788,10 @@ def _cmd_status(session: Session, cfg: IntakeConfig, ident: Identity, lang: str,
 def _cmd_access(session: Session, cfg: IntakeConfig, ident: Identity, lang: str,
                 args: Sequence[str], now: datetime) -> Reply:
     """``/access N [how]``: the customer says remote access is given (P13): clocks resume."""
-    ref = args[0].lstrip("#") if args else ""
-    if not ref.isdigit():
+    number = tickets.parse_ticket_number(args[0]) if args else None
+    if number is None:
         return Reply(t("access.usage", lang))
-    ticket = session.get(Ticket, int(ref))
+    ticket = session.get(Ticket, number)
     if ticket is None or ticket.customer_id != ident.customer.id:
         return Reply(t("status.not_found", lang, ref=args[0]))
     pause = tickets.open_pause(session, ticket.id or 0)

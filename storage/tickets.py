@@ -28,6 +28,20 @@ class TicketNotFound(LookupError):
     pass
 
 
+
+# Ticket numbers as people type them: ASCII digits only (``"²".isdigit()`` is True, and
+# ``int("٣")`` is 3), within the id column's range (PostgreSQL INTEGER).
+MAX_TICKET_NUMBER = 2**31 - 1
+
+
+def parse_ticket_number(text: str) -> int | None:
+    """``"12"`` or ``"#12"`` as a ticket number; None for anything else or out of range."""
+    raw = text.strip().lstrip("#")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_TICKET_NUMBER else None
+
 def add_event(
     session: Session,
     ticket: Ticket,
@@ -82,6 +96,8 @@ def open_pause(session: Session, ticket_id: int) -> TicketPause | None:
 
 
 def get_ticket(session: Session, number: int) -> Ticket:
+    if not 0 < number <= MAX_TICKET_NUMBER:  # the driver would overflow, not say "none"
+        raise TicketNotFound(number)
     ticket = session.get(Ticket, number)
     if ticket is None:
         raise TicketNotFound(number)

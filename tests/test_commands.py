@@ -292,6 +292,9 @@ def test_role_matrix(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
     "pending 1", "resume 1", "workaround 1", "resolve 1", "resolve 1 text --fix-version",
     "reopen 1 why", "escalate 1 tier9 why", "escalate 1 tier2", "note 1", "exception 1",
     "list everything", "list customer NOPE", "status 1 2",
+    # Numbers: ASCII digits only, within the id column (these crashed the handler before).
+    "status ²", "status ٣", "ack 12345678901234567890123", "status 99999999999",
+    "status 0", "note #-1 x",
 ])
 def test_bad_arguments_change_nothing(s, policy, clock, cmd) -> None:  # type: ignore[no-untyped-def]
     open_t(s, policy, "BETA", "Bob Brown", clock())

@@ -127,6 +127,11 @@ def test_login_refusals(app_engine: Engine, policy: Policy) -> None:
             "/api/tickets?assignee=Deniz Yılmaz").json()["tickets"]] == [1]
         assert client.get("/report.png?month=2026-11").headers["content-type"] == "image/png"
         assert client.get("/report?month=2026-99").status_code == 200
+        # Ticket numbers in the URL: ASCII digits in the id range, else a plain 404 (a
+        # 24-digit number was a 500).
+        assert client.get("/ticket/1").status_code == 200
+        for bad in ("123456789012345678901234", "²", "0", "abc", "2147483648"):
+            assert client.get(f"/ticket/{bad}").status_code == 404, bad
         client.post("/logout")
         assert client.get("/api/tickets").status_code == 401
     # A session signed with another secret is not accepted.

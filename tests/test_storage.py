@@ -117,3 +117,13 @@ def test_names_typed_without_case_or_accents_find_the_one_contact(engine, policy
         assert directory.find_contact(s, "ayse demir") is None
         assert directory.find_contact(s, "Ayşe Demir").customer_id != directory.find_contact(  # type: ignore[union-attr]
             s, "Ayse Demir").customer_id  # type: ignore[union-attr]
+
+
+def test_ticket_numbers_are_ascii_digits_in_range() -> None:
+    from storage.tickets import MAX_TICKET_NUMBER, parse_ticket_number
+
+    assert [parse_ticket_number(x) for x in ("12", "#12", " 7 ", str(MAX_TICKET_NUMBER))] == [
+        12, 12, 7, MAX_TICKET_NUMBER]
+    for bad in ("²", "٣", "1²", "0", "-3", "", "#", "1e3", "12345678901234567890123",
+                str(MAX_TICKET_NUMBER + 1)):
+        assert parse_ticket_number(bad) is None, bad
