@@ -8,6 +8,7 @@ values 2000 (buttons) / 150 (options), at most 25 elements per actions block, 10
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -62,6 +63,10 @@ register({
     "slack.verb.submit": {"en": "Save", "tr": "Kaydet"},
     "slack.verb.required": {"en": "Please write a few words.", "tr": "Lütfen birkaç kelime yazın."},
 })
+
+
+def _has_placeholders(text: str) -> bool:
+    return any(name is not None for _lit, name, _spec, _conv in string.Formatter().parse(text))
 
 
 def _plain(text: str, limit: int = 3000) -> dict[str, Any]:
@@ -176,7 +181,10 @@ def intake_modal(
     blocks: list[dict[str, Any]] = []
     for f, choices, optional in fields:
         label = _plain(f.label(lang), 2000)
-        hint: str | None = f.prompt(lang)
+        # A prompt that names an earlier answer ("Which version of {product}?") cannot be
+        # filled in a modal that asks everything at once: the label says enough then.
+        prompt = f.prompt(lang)
+        hint: str | None = None if _has_placeholders(prompt) else prompt
         element: dict[str, Any]
         if f.kind == FieldKind.ATTACHMENTS:
             blocks.append({
