@@ -8,7 +8,7 @@ import typer
 
 from storage.db import engine_for, upgrade
 
-from .cli import app, policy, settings
+from .cli import app, fail, policy, settings
 from .logs import configure_logging
 from .routing import intake_config
 from .runner import RunContext, build_services, run_services
@@ -23,6 +23,13 @@ def run(
     if port:
         cfg = cfg.model_copy(update={"http_port": port})
     configure_logging(cfg)
+    if cfg.telegram_bot_token:
+        from .telegram_channel import WebhookConfigError, webhook_problem
+
+        try:
+            webhook_problem(cfg)
+        except WebhookConfigError as exc:
+            fail(str(exc))
     upgrade(cfg.database_url)
     ctx = RunContext(cfg, engine_for(cfg.database_url), intake_config(cfg, policy()))
     services, has_channel = build_services(ctx)

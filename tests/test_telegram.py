@@ -356,6 +356,9 @@ async def test_runner_reminds_over_telegram_and_stops_on_sigterm(
     assert "telegram" in ctx.channels
 
 
+SECRET = "wh-secret-0123456789_abcdef"
+
+
 async def test_webhook_mode_when_a_webhook_url_is_configured(
     fake: FakeTelegram, engine: Engine, policy: Policy, clock: Any, tmp_path: Any
 ) -> None:
@@ -370,14 +373,24 @@ async def test_webhook_mode_when_a_webhook_url_is_configured(
         _env_file=None,  # type: ignore[call-arg]
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.base_url,
         TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram/hook",
-        TELEGRAM_WEBHOOK_SECRET="s3cret", DESTEK_HTTP_HOST="127.0.0.1", DESTEK_HTTP_PORT=port,
+        TELEGRAM_WEBHOOK_SECRET=SECRET, DESTEK_HTTP_HOST="127.0.0.1", DESTEK_HTTP_PORT=port,
         DESTEK_DATA_DIR=str(tmp_path / "data"),
     )
+    # Without a secret (or with a weak one) webhook mode refuses to start, before anything is
+    # registered with Telegram: an unauthenticated POST once ran an engineer's verb.
+    from bot.telegram_channel import WebhookConfigError
+
+    for weak in (None, "s3cret", "has spaces in it, sixteen+"):
+        unsafe = settings.model_copy(update={"telegram_webhook_secret": weak})
+        with pytest.raises(WebhookConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+            await TelegramChannel(unsafe, engine, intake_config(unsafe, policy),
+                                  now=clock).start()
+    assert not fake.sent("setWebhook") and not fake.sent("getMe")
     channel = TelegramChannel(settings, engine, intake_config(settings, policy), now=clock)
     await channel.start()
     try:
         assert fake.webhook == "https://bot.example.com/telegram/hook"
-        assert fake.sent("setWebhook")[0].params["secret_token"] == "s3cret"
+        assert fake.sent("setWebhook")[0].params["secret_token"] == SECRET
         update = {"update_id": 99, "message": {
             "message_id": 5, "date": 1, "text": "/help",
             "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
@@ -385,11 +398,11 @@ async def test_webhook_mode_when_a_webhook_url_is_configured(
             "from": {"id": 3001, "is_bot": False, "first_name": "Jane"}}}
         url = f"http://127.0.0.1:{port}/telegram/hook"
         async with aiohttp.ClientSession() as http:
+            for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+                async with http.post(url, json=update, headers=headers) as r:
+                    assert r.status == 403
             async with http.post(url, json=update,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as r:
-                assert r.status == 403
-            async with http.post(url, json=update,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as r:
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
                 assert r.status == 200
         sent = await fake.wait_sent(1, chat_id=3001)
         assert "/new" in sent[0].text

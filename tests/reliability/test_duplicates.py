@@ -54,6 +54,8 @@ COMMANDS = [("ack {n}", "acknowledged"), ("note {n} checked the logs", "note"),
             ("resolve {n} fixed in the TTS config", "resolved"), ("close {n}", "closed")]
 X = TypeVar("X")
 
+WH_SECRET = "s3cret-webhook-0123456789"  # TELEGRAM_WEBHOOK_SECRET: 16+ characters
+
 
 def deliveries(streams: list[list[X]], rng: random.Random) -> tuple[list[X], int]:
     """Interleave the users' streams at random, then deliver every item 1-3 times: the
@@ -143,7 +145,7 @@ async def test_telegram_duplicates_out_of_order(sqlite_url: str, policy: Policy,
         _env_file=None,  # type: ignore[call-arg]
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.base_url,
         TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram/hook",
-        TELEGRAM_WEBHOOK_SECRET="s3cret", DESTEK_HTTP_HOST="127.0.0.1", DESTEK_HTTP_PORT=port,
+        TELEGRAM_WEBHOOK_SECRET=WH_SECRET, DESTEK_HTTP_HOST="127.0.0.1", DESTEK_HTTP_PORT=port,
         DESTEK_DATA_DIR=str(tmp_path / "data"),
     )
     cfg = intake_config(settings, policy)
@@ -159,7 +161,7 @@ async def test_telegram_duplicates_out_of_order(sqlite_url: str, policy: Policy,
                 nonlocal sent
                 for u in updates:
                     async with http.post(url, json=u, headers={
-                            "X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as r:
+                            "X-Telegram-Bot-Api-Secret-Token": WH_SECRET}) as r:
                         assert r.status == 200
                     sent += 1
 
