@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from .clock import Clock, stamp_new_rows
+from .clock import Clock
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x64657374656B  # "destek": the advisory lock key held while migrating
@@ -67,10 +67,6 @@ def _sqlite_pragmas(engine: Engine) -> None:
 def engine_for(url: str) -> Engine:
     """One shared engine per URL for the process."""
     return make_engine(url)
-
-
-# Every session, however it was opened, stamps its new rows from the clock it carries.
-event.listen(Session, "before_flush", stamp_new_rows)
 
 
 def open_session(engine: Engine, clock: Clock | None = None, **kwargs: Any) -> Session:

@@ -6,10 +6,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint, event
+from sqlmodel import Field, Session, SQLModel
 
+from .clock import stamp_new_rows
 from .types import UTCDateTime
+
+# Every session, however it was opened, stamps its new rows from the clock it carries: here,
+# beside the tables, so no session can write a row without it.
+event.listen(Session, "before_flush", stamp_new_rows)
 
 
 # Creation stamps default to None and are filled at flush from the session's clock
