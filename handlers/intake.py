@@ -439,7 +439,7 @@ def _answer(session: Session, cfg: IntakeConfig, ident: Identity, state: State, 
         state.history.append(f.key)
     notes: list[Reply] = []
     if f.key == "summary":
-        matches = kb.search_known_errors(session, value, language=lang, limit=cfg.kb_matches)
+        matches = _known_errors(session, value, language=lang, limit=cfg.kb_matches)
         state.answers["_kb"] = [[m.entry.id, m.entry.title, m.entry.workaround] for m in matches]
         state.answers.pop("selfhelp", None)
     elif f.key == "version_text":
@@ -677,14 +677,27 @@ def _opened_reply(session: Session, cfg: IntakeConfig, ident: Identity, ticket: 
     return Reply("\n".join(lines), meta={"ticket": str(ticket.id)})
 
 
+def _known_errors(session: Session, text: str, **kwargs: Any) -> list[kb.KBMatch]:
+    """Self-help and card matches; a failing look-up costs the matches, never the report.
+
+    In a SAVEPOINT, because on PostgreSQL a failed statement would spoil the transaction
+    that is about to open the ticket."""
+    try:
+        with session.begin_nested():
+            return kb.search_known_errors(session, text, **kwargs)
+    except Exception:  # noqa: BLE001 - logged; the customer's report goes on without matches
+        log.exception("knowledge-base look-up failed; going on without matches")
+        return []
+
+
 def _enqueue_cards(session: Session, cfg: IntakeConfig, ticket: Ticket, ident: Identity,
                    product: Product | None, now: datetime) -> None:
     """One "new ticket" card per engineers' destination, with the top KB matches (P22)."""
     if not cfg.routing.engineers:
         return
     query = " ".join(x for x in (ticket.summary, ticket.error_text or "") if x)
-    matches = kb.search_known_errors(session, query, product=product.name if product else None,
-                                     version=ticket.version_text, limit=cfg.kb_matches)
+    matches = _known_errors(session, query, product=product.name if product else None,
+                            version=ticket.version_text, limit=cfg.kb_matches)
     lines = [
         f"New ticket #{ticket.id} [{ticket.severity} {ticket.plan}] {ident.customer.code}: "
         f"{ticket.summary}",

@@ -38,6 +38,8 @@ def _looks_like_pattern(sig: str) -> bool:
             and any(c in sig for c in "\\()[]+*?{}|"))
 
 
+MAX_QUERY_TERMS = 64
+
 # Query words too common to carry meaning (the index keeps them; the query drops them).
 STOPWORDS = frozenset(
     """a an and are as at be but by for from has have in is it its not of on or that the this
@@ -387,9 +389,11 @@ def search_known_errors(
     """Best published known errors for ``text``, boosted by signatures, product and version.
 
     ``method="scan"`` uses a plain LIKE scan (baseline for the benchmark; also the automatic
-    fallback on a schema without the full-text index).
+    fallback on a schema without the full-text index). Only the first ``MAX_QUERY_TERMS``
+    distinct words are searched (signatures are still matched against the whole text): a
+    pasted log of 500+ distinct words went past SQLite's 500 terms in a compound SELECT.
     """
-    terms = query_terms(text)
+    terms = query_terms(text)[:MAX_QUERY_TERMS]
     if not terms or limit <= 0:
         return []
     pool = max(CANDIDATES, limit * 4)

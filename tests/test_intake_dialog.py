@@ -437,3 +437,26 @@ def test_a_customer_message_answers_the_ticket_waiting_for_them(world: Driver) -
     assert world.step(AYSE) is None
     world.send(AYSE, "Another problem with the chatbot widget")
     assert world.step(AYSE) is not None
+
+
+def test_a_long_error_text_or_a_failing_kb_never_stops_the_report(world: Driver) -> None:
+    """600 distinct words (over SQLite's 500 terms in one compound SELECT) open the ticket;
+    so does a report while the knowledge base cannot be read at all."""
+    from sqlalchemy import text
+
+    words = " ".join(f"w{i:03d}" for i in range(600))  # 3,000 characters
+    world.send(AYSE, command="start")
+    world.fill(AYSE, {**BASE, "error_text": words})
+    assert "kayıt açıldı" in text_of(world.send(AYSE, "onayla"))
+    assert world.tickets()[-1].error_text == words
+    with world.engine.begin() as conn:  # the KB's table is gone: every look-up fails
+        conn.execute(text("ALTER TABLE known_errors RENAME TO known_errors_away"))
+    before = len(world.tickets())
+    try:
+        world.send(AYSE, command="start")
+        world.fill(AYSE, BASE)
+        assert "kayıt açıldı" in text_of(world.send(AYSE, "onayla"))
+        assert len(world.tickets()) == before + 1
+    finally:
+        with world.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE known_errors_away RENAME TO known_errors"))
