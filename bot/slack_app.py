@@ -172,7 +172,10 @@ class SlackBot:
             # signature first (401, as Bolt answers), then the shape (400), then Bolt.
             from slack_sdk.signature import SignatureVerifier
 
-            body = await request.body()  # Starlette keeps it for Bolt's own read
+            body = await _read_capped(request, MAX_BODY_BYTES)
+            if body is None:
+                return JSONResponse({"ok": False, "error": "payload_too_large"}, status_code=413)
+            request = _replayed(request, body)  # Bolt reads the same bytes again
             try:
                 signed = SignatureVerifier(self.settings.slack_signing_secret or "") \
                     .is_valid_request(body, dict(request.headers))
@@ -667,6 +670,40 @@ def _well_formed(body: bytes, content_type: str) -> bool:
     except (ValueError, RecursionError):  # undecodable or absurdly nested
         return False
     return True
+
+
+# Slack's own requests are a few kB (a modal's state stays well under 100 kB); anything this
+# big is refused before it is read into memory, let alone verified or parsed.
+MAX_BODY_BYTES = 1 << 20
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it is over ``limit`` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replayed(request: Request, body: bytes) -> Request:
+    """The same request with its body ready to be read again (by Bolt's adapter)."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
 
 
 def _seen(session: Session, key: str) -> bool:

@@ -224,6 +224,28 @@ async def test_bad_or_stale_signature_is_refused(h: Harness) -> None:
     assert h.fake.responses == [] and h.ticket(1).responded_at is None
 
 
+async def test_oversized_body_is_refused_before_it_is_read(h: Harness) -> None:
+    from bot.slack_app import MAX_BODY_BYTES
+
+    huge = urlencode({"command": "/destek", "text": "note 1 " + "x" * MAX_BODY_BYTES,
+                      "user_id": DENIZ, "team_id": "T0TEST"})
+    ctype = {"content-type": "application/x-www-form-urlencoded"}
+    signed = await h.http.post("/slack/events", content=huge, headers={**ctype, **sign(huge)})
+
+    async def chunks():  # no Content-Length: refused while streaming
+        for i in range(0, len(huge), 65536):
+            yield huge[i:i + 65536].encode()
+
+    streamed = await h.http.post("/slack/events", content=chunks(),
+                                 headers={**ctype, **sign(huge)})
+    await settle()
+    assert (signed.status_code, streamed.status_code) == (413, 413)
+    assert h.fake.responses == []  # nothing ran
+    # A normal command still works after the refusals.
+    resp = await h.command(CAN, "status 1")
+    assert resp.status_code == 200
+
+
 async def test_healthz(h: Harness) -> None:
     resp = await h.http.get("/healthz")
     assert resp.status_code == 200 and resp.json() == {"ok": True}
