@@ -21,6 +21,7 @@ class Settings(BaseSettings):
 
     # Intake dialog
     max_attachment_mb: float = Field(default=10.0, alias="DESTEK_MAX_ATTACHMENT_MB")
+    max_attachments: int = Field(default=10, ge=1, le=100, alias="DESTEK_MAX_ATTACHMENTS")
     attachment_types: str = Field(
         default="image/png,image/jpeg,image/gif,image/webp,text/plain,application/pdf,"
         "application/zip,application/gzip,application/x-gzip,application/json,"

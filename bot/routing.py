@@ -34,6 +34,7 @@ def intake_config(settings: Settings, policy: Policy) -> IntakeConfig:
         policy=policy,
         attachments_dir=settings.attachments_dir,
         max_attachment_bytes=int(settings.max_attachment_mb * 1024 * 1024),
+        max_attachments=settings.max_attachments,
         allowed_types=settings.allowed_attachment_types,
         routing=routing_from_settings(settings),
         remind_after=timedelta(minutes=settings.dialog_remind_minutes),

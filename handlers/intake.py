@@ -79,6 +79,7 @@ class IntakeConfig:
     policy: Policy
     attachments_dir: Path
     max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 10  # files per report
     allowed_types: frozenset[str] = frozenset()
     routing: Routing = Routing()
     remind_after: timedelta = timedelta(minutes=30)
@@ -545,6 +546,10 @@ def store_attachment(session: Session, cfg: IntakeConfig, f: IncomingFile,
                       limit=_size(cfg.max_attachment_bytes))
     if len(f.data) == 0:
         raise Invalid("files.empty", name=f.filename)
+    owner = (col(Attachment.ticket_id) == ticket_id if ticket_id is not None
+             else col(Attachment.dialog_id) == dialog_id)
+    if len(session.exec(select(Attachment.id).where(owner)).all()) >= cfg.max_attachments:
+        raise Invalid("files.too_many", name=f.filename, limit=cfg.max_attachments)
     if cfg.allowed_types and ctype not in cfg.allowed_types:
         raise Invalid("files.type", name=f.filename, type=ctype)
     return attachments.store(session, cfg.attachments_dir, f.filename, ctype, f.data,
@@ -1037,6 +1042,12 @@ register({
               "sıkıştırılmış).",
     },
     "files.empty": {"en": "{name} is empty.", "tr": "{name} boş."},
+    "files.too_many": {
+        "en": "{name} was not added: a report takes {limit} files at most. Zip them together, "
+              "or say \"done\" to go on.",
+        "tr": "{name} eklenmedi: bir kayda en fazla {limit} dosya eklenebilir. Dosyaları "
+              "sıkıştırıp tek dosya gönderin ya da devam etmek için \"tamam\" yazın.",
+    },
     "files.type": {
         "en": "{name} has a file type I cannot accept ({type}). Screenshots, text logs, PDF or "
               "zip files are fine.",

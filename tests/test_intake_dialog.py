@@ -318,6 +318,15 @@ def test_attachment_limits_and_types(world: Driver) -> None:
     with Session(world.engine) as s:
         rows = list(s.exec(select(Attachment)))
         assert [a.filename for a in rows] == ["trace.log"] and rows[0].dialog_id is not None
+    # A cap on files per report (DESTEK_MAX_ATTACHMENTS, 10 by default).
+    many = tuple(IncomingFile(f"part{i}.log", f"line {i}\n".encode(), "text/plain")
+                 for i in range(world.cfg.max_attachments))
+    replies = world.send(AYSE, files=many)
+    assert sum(r.text.startswith("part") and "alındı" in r.text for r in replies) == \
+        world.cfg.max_attachments - 1
+    assert any("en fazla 10 dosya" in r.text for r in replies)
+    with Session(world.engine) as s:
+        assert len(list(s.exec(select(Attachment)))) == world.cfg.max_attachments
     world.send(AYSE, "iptal")  # the dialog's files go with it
     with Session(world.engine) as s:
         assert list(s.exec(select(Attachment))) == []
