@@ -28,12 +28,11 @@ from handlers.types import Routing
 from storage import outbox, tickets
 from storage.clock import Clock, system_clock
 from storage.db import session_scope
-from storage.kb import search_known_errors
+from storage.kb import existing_ids, search_known_errors
 from storage.models import (
     AISubscription,
     AIUsage,
     Customer,
-    KnownError,
     Product,
     ProductVersion,
     Ticket,
@@ -281,8 +280,10 @@ async def _draft(engine: Engine, settings: Settings, report: ai_suggest.Report, 
         return Suggestion(outcome, model=route.model, retrieved=draft.retrieved, reason=detail,
                           latency_ms=latency)
     breaker.success(route.endpoint)
+    with session_scope(engine) as s:
+        known = existing_ids(s, ai_suggest.named_words(content))
     checked = ai_suggest.check(content, draft.retrieved, secrets=[route.api_key],
-                               known_ids=_known_ids(engine, ai_suggest.named_words(content)))
+                               known_ids=known)
     _record(engine, clock, outcome=checked.outcome, prompt_tokens=pt, completion_tokens=ct,
             latency_ms=latency, **usage)
     result = Suggestion(
@@ -296,19 +297,6 @@ async def _draft(engine: Engine, settings: Settings, report: ai_suggest.Report, 
     if ticket_id is not None:
         _ticket_suggestion(engine, clock, ticket_id, result, routing)
     return result
-
-
-def _known_ids(engine: Engine, words: set[str]) -> set[str]:
-    """Which of ``words`` are ids of the knowledge base (looked up, not guessed)."""
-    if not words:
-        return set()
-    found: set[str] = set()
-    chunk = sorted(words)
-    with session_scope(engine) as s:
-        for i in range(0, len(chunk), 500):
-            found |= set(s.exec(select(KnownError.id).where(
-                col(KnownError.id).in_(chunk[i:i + 500]))))
-    return found
 
 
 def _ticket_suggestion(engine: Engine, clock: Clock, ticket_id: int, result: Suggestion,

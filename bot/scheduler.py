@@ -641,14 +641,18 @@ async def sla_reconcile_job() -> None:
 
 async def monthly_report_tick() -> None:
     """APScheduler job: last month's SLA reports, as of the service's clock."""
+    from .report_render import monthly_report_job
+
     if _ACTIVE is not None:
-        await _ACTIVE.run_report_job("monthly")
+        await _ACTIVE.run_as_of(monthly_report_job)
 
 
 async def eos_notices_tick() -> None:
     """APScheduler job: the end-of-support notices due, as of the service's clock."""
+    from .report_render import eos_notices_job
+
     if _ACTIVE is not None:
-        await _ACTIVE.run_report_job("eos")
+        await _ACTIVE.run_as_of(eos_notices_job, getattr(_ACTIVE.settings, "policy_path", None))
 
 
 async def oncall_page_job() -> None:
@@ -796,16 +800,11 @@ class SchedulerService:
             self.worker.wake()
         return n
 
-    async def run_report_job(self, which: str) -> None:
-        """The monthly SLA report or the end-of-support notices, as of this service's clock."""
-        from .report_render import eos_notices_job, monthly_report_job
-
+    async def run_as_of(self, job: Callable[..., object], *args: Any) -> None:
+        """``job(database_url, *args, now)`` on this service's threads, as of its clock; the
+        delivery worker is woken for what it queued."""
         url = self.engine.url.render_as_string(hide_password=False)
-        if which == "monthly":
-            await self._threads.run(monthly_report_job, url, self.now())
-        else:
-            await self._threads.run(eos_notices_job, url, getattr(self.settings, "policy_path",
-                                                                  None), self.now())
+        await self._threads.run(job, url, *args, self.now())
         if self.worker is not None:
             self.worker.wake()
 

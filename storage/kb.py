@@ -103,6 +103,16 @@ def query_terms(value: str) -> list[str]:
     return list(seen)
 
 
+def existing_ids(session: Session, candidates: set[str]) -> set[str]:
+    """Which of ``candidates`` are ids of known errors (looked up, never guessed by shape)."""
+    found: set[str] = set()
+    chunk = sorted(candidates)
+    for i in range(0, len(chunk), 500):
+        found |= set(session.exec(select(KnownError.id).where(
+            col(KnownError.id).in_(chunk[i:i + 500]))))
+    return found
+
+
 def signature_list(entry: KnownError) -> list[str]:
     try:
         sigs = json.loads(entry.signatures or "[]")
