@@ -14,9 +14,10 @@ from typing import TextIO
 
 from sqlalchemy.engine import Engine
 
+from handlers.dispatch import route
 from handlers.i18n import register, t
-from handlers.intake import Incoming, IncomingFile, IntakeConfig, handle
-from handlers.types import Reply
+from handlers.intake import IntakeConfig
+from handlers.types import COMMAND_STEP, Incoming, IncomingFile, Reply
 from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.directory import find_contact
@@ -85,17 +86,15 @@ def run_console(
         user_key = str(contact.id)
         lang = contact.language or "en"
 
-    def send(msg: Incoming) -> list[Reply]:
-        with session_scope(engine, now) as s:
-            if msg.command:  # engineers' verbs (handlers.commands) on the console too
-                from handlers.commands import execute_command, routes_to_commands
+    buttons: tuple[str, ...] = ()  # the command lines of the last reply's numbered choices
 
-                actor = find_contact(s, user_key)
-                if routes_to_commands(actor, msg.command):
-                    return execute_command(s, cfg.policy, actor,
-                                           " ".join((msg.command, *msg.args)), now(), cfg.routing,
-                                           charts=cfg.charts)
-            return handle(s, cfg, msg, now())
+    def send(msg: Incoming) -> list[Reply]:
+        nonlocal buttons
+        with session_scope(engine, now) as s:
+            replies = route(s, cfg, msg, now())
+        commands = [r for r in replies if r.choices and r.meta.get("step") == COMMAND_STEP]
+        buttons = tuple(c.value for c in commands[-1].choices) if commands else ()
+        return replies
 
     replies = send(Incoming(CHANNEL, user_key, user_key, command="start"))
     for reply in replies:
@@ -118,6 +117,9 @@ def run_console(
             stdout.write(t("console.bye", lang) + "\n")
             return 0
         msg = to_incoming(user_key, text)
+        if text.isdigit() and 0 < int(text) <= len(buttons):  # the number of a command button
+            msg = Incoming(CHANNEL, user_key, user_key, text=buttons[int(text) - 1],
+                           button_step=COMMAND_STEP)
         if msg.command == "lang" and msg.args:
             lang = msg.args[0] if msg.args[0] in ("en", "tr") else lang
         for reply in send(msg):

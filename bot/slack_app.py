@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,13 +48,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from handlers import intake
-from handlers.commands import STAFF_ROLES, customer_replied, execute_command
-from handlers.dialog import FIELDS, FieldContext, FieldKind, Invalid, propose_severity
+from handlers.dialog import FIELDS, FieldContext, FieldKind, propose_severity
+from handlers.dispatch import route
 from handlers.i18n import t
 from handlers.identity import Identity, Refusal, identify, lookup_contact
-from handlers.types import Reply, Routing
+from handlers.types import COMMAND_STEP, Incoming, IncomingFile, Reply, Routing
 from sla import Policy, load_policy
-from storage import deliveries, tickets
+from storage import deliveries
 from storage.clock import Clock, clock_of, system_clock
 from storage.db import engine_for, session_scope
 from storage.models import Contact, Ticket
@@ -66,6 +65,7 @@ from .routing import intake_config
 from .tasks import freeze_startup_heap
 
 log = logging.getLogger("destek.slack")
+CHANNEL = "slack"
 T = TypeVar("T")
 
 CONDITIONAL = {"attachments_missing_reason", "severity_reason", "remote_access_how",
@@ -243,29 +243,31 @@ class SlackBot:
     # slash command ---------------------------------------------------------------------------
 
     async def _on_command(self, body: dict[str, Any], respond: Any) -> None:
-        user = body.get("user_id", "")
-        text = (body.get("text") or "").strip()
-        verb = text.split()[0].lower() if text else "help"
-        if verb == "new":
-            await self._open_intake_modal(body, respond)
+        user = str(body.get("user_id", ""))
+        verb, *args = (body.get("text") or "").split() or ["help"]
+        if verb.lower() == "new" and body.get("trigger_id"):
+            await self._open_intake_modal(body, respond)  # the whole report as one form
             return
-        replies, card = await self.db(self._run_command, user, text or "help")
-        for reply in replies:
-            await self._respond(body, respond, reply, card)
+        msg = Incoming(CHANNEL, user, chat=body.get("channel_id"), command=verb.lower(),
+                       args=tuple(args))
+        replies = await self.db(self._route, None, msg)
+        for reply in replies or ():
+            await self._respond(body, respond, reply, card=verb.lower() == "status")
 
-    def _run_command(self, session: Session, user: str, text: str) -> tuple[list[Reply], bool]:
-        actor = lookup_contact(session, "slack", user)
-        replies = execute_command(session, self.policy, actor, text, self.clock(), self.routing,
-                                  charts=self.cfg.charts)
-        staff = actor is not None and actor.role in STAFF_ROLES
-        return replies, staff and text.split()[0].lower() == "status"
+    def _route(self, session: Session, key: str | None, msg: Incoming) -> list[Reply] | None:
+        """The one dispatch, once per delivery ``key`` (None for what Slack never retries)."""
+        if key is not None and not _claim(session, key):
+            return None
+        return route(session, self.cfg, msg, self.clock())
 
     async def _respond(self, body: Mapping[str, Any], respond: Any, reply: Reply,
                        card: bool = False) -> None:
         """Answer a slash command: ephemeral through response_url, else chat.postEphemeral."""
         ticket = reply.meta.get("ticket")
-        rendered = (blocks.card_blocks(reply.text, int(ticket)) if card and ticket
-                    else blocks.reply_blocks(reply, command=True))
+        # An engineer's `status N` is the ticket's card, with its buttons.
+        as_card = card and reply.meta.get("command")
+        rendered = (blocks.card_blocks(reply.text, int(ticket)) if as_card and ticket
+                    else blocks.reply_blocks(reply))
         if body.get("response_url"):
             await self._webhook(str(body["response_url"]), text=reply.text, blocks=rendered,
                                 response_type="ephemeral")
@@ -289,7 +291,7 @@ class SlackBot:
         if not user:
             return
         key = f"slack:{body.get('event_id') or event.get('client_msg_id') or event.get('ts')}"
-        # A retry is refused where the delivery is claimed (_dm_sync); asking first spares
+        # A retry is refused where the delivery is claimed (_route); asking first spares
         # only the download of a retried event's files.
         if event.get("files") and await self.db(_seen, key):
             log.info("slack retry of %s ignored", key)
@@ -298,79 +300,34 @@ class SlackBot:
         await self._handle_dm(key, user, event, files)
 
     async def _handle_dm(self, key: str, user: str, event: Mapping[str, Any],
-                         files: Sequence[intake.IncomingFile]) -> None:
+                         files: Sequence[IncomingFile]) -> None:
         channel = str(event.get("channel"))
-        text = event.get("text") or ""
         thread = event.get("thread_ts")
-        result = await self.db(self._dm_sync, key, user, channel, text, thread, files)
-        if result is None:
+        msg = Incoming(CHANNEL, user, chat=channel, text=event.get("text") or "",
+                       thread=thread, files=tuple(files))
+        replies = await self.db(self._route, key, msg)
+        if replies is None:
+            log.info("slack retry of %s ignored", key)
             return
-        replies, reply_thread, command, started = result
-        await self._post_replies(channel, replies, reply_thread,
-                                 opener=None if command else user, command=command)
-        if started:  # the same report as one form: a modal needs a button's trigger_id
-            lang = await self.db(lambda s: _language(lookup_contact(s, "slack", user)))
+        await self._post_replies(channel, replies, thread, opener=user)
+        if any(r.meta.get("started") for r in replies):
+            # The same report as one form: a modal needs a button's trigger_id.
+            lang = await self.db(lambda s: _language(lookup_contact(s, CHANNEL, user)))
             await self._call(self.client.chat_postMessage, channel=channel,
                              text=t("slack.form.offer", lang),
                              blocks=blocks.form_offer(lang))
 
-    def _dm_sync(self, session: Session, key: str, user: str, channel: str, text: str,
-                 thread: str | None, files: Sequence[intake.IncomingFile],
-                 ) -> tuple[list[Reply], str | None, bool, bool] | None:
-        if not _claim(session, key):
-            return None
-        now = self.clock()
-        contact = lookup_contact(session, "slack", user)
-        if thread:
-            ticket = session.exec(select(Ticket).where(
-                Ticket.channel == "slack", Ticket.channel_chat == channel,
-                Ticket.channel_thread == thread)).first()
-            if ticket is not None:
-                if contact is not None and contact.customer_id == ticket.customer_id:
-                    customer_replied(session, ticket.id or 0, now=now, text=text, actor=contact,
-                                     policy=self.policy, routing=self.routing)
-                    self._store_files(session, ticket, contact, files, now)
-                return [], None, False, False
-        if contact is not None and contact.role in STAFF_ROLES:
-            replies = execute_command(session, self.policy, contact, text or "help", now,
-                                      self.routing, charts=self.cfg.charts)
-            return replies, thread, True, False
-        msg = intake.Incoming(channel="slack", user_key=user, chat=channel, text=text,
-                              files=tuple(files))
-        replies = intake.handle(session, self.cfg, msg, now)
-        started = any(r.meta.get("started") for r in replies)
-        return replies, None, False, started
-
-    def _store_files(self, session: Session, ticket: Ticket, contact: Contact,
-                     files: Sequence[intake.IncomingFile], now: datetime) -> None:
-        stored = 0
-        for f in files:
-            try:
-                intake.store_attachment(session, self.cfg, f, ticket_id=ticket.id)
-                stored += 1
-            except Invalid as exc:
-                log.info("file refused on ticket #%s: %s", ticket.id, exc.message("en"))
-        if stored:
-            tickets.add_event(session, ticket, "attachments", f"{stored} file(s)", actor=contact,
-                              at=now, data={"count": stored})
-
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         key = f"slack:{body.get('event_id') or event.get('ts')}"
-        if await self.db(_seen, key):
-            return
         text = re.sub(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*", "", event.get("text") or "")
+        verb, *args = text.split() or ["help"]
         channel = str(event.get("channel"))
-        replies = await self.db(self._mention_sync, key, event.get("user", ""), text)
+        thread = event.get("thread_ts") or event.get("ts")
+        msg = Incoming(CHANNEL, event.get("user", ""), chat=channel, command=verb.lower(),
+                       args=tuple(args), thread=thread)
+        replies = await self.db(self._route, key, msg)
         if replies:
-            await self._post_replies(channel, replies, event.get("thread_ts") or event.get("ts"),
-                                     command=True)
-
-    def _mention_sync(self, session: Session, key: str, user: str, text: str) -> list[Reply]:
-        if not _claim(session, key):
-            return []
-        actor = lookup_contact(session, "slack", user)
-        return execute_command(session, self.policy, actor, text or "help", self.clock(),
-                               self.routing, charts=self.cfg.charts)
+            await self._post_replies(channel, replies, thread)
 
     # buttons ---------------------------------------------------------------------------------
 
@@ -378,10 +335,9 @@ class SlackBot:
         step, value = blocks.parse_choice(action.get("value") or "")
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or await self._dm_channel(user)
-        msg = intake.Incoming(channel="slack", user_key=user, chat=channel, text=value,
-                              button_step=step)
-        replies = await self.db(lambda s: intake.handle(s, self.cfg, msg, self.clock()))
-        await self._post_replies(channel, replies, None, opener=user)
+        msg = Incoming(CHANNEL, user, chat=channel, text=value, button_step=step)
+        replies = await self.db(self._route, None, msg)
+        await self._post_replies(channel, replies or (), None, opener=user)
 
     async def _on_card_ack(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         await self._button_command(body, f"ack {action.get('value', '')}")
@@ -389,13 +345,13 @@ class SlackBot:
     async def _on_command_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         await self._button_command(body, action.get("value") or "help")
 
-    async def _button_command(self, body: dict[str, Any], command: str) -> None:
+    async def _button_command(self, body: dict[str, Any], line: str) -> None:
         user = body["user"]["id"]
-        replies, _ = await self.db(self._run_command, user, command)
-        channel = (body.get("channel") or {}).get("id")
+        channel = (body.get("channel") or {}).get("id") or await self._dm_channel(user)
         thread = (body.get("message") or {}).get("ts")
-        if channel:
-            await self._post_replies(channel, replies, thread, command=True)
+        msg = Incoming(CHANNEL, user, chat=channel, text=line, button_step=COMMAND_STEP)
+        replies = await self.db(self._route, None, msg)
+        await self._post_replies(channel, replies or (), thread, opener=user)
 
     async def _on_card_modal(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         verb = action["action_id"].removeprefix("ticket_")
@@ -422,13 +378,14 @@ class SlackBot:
         text = " ".join((values.get("text") or "").split())
         if not text:
             return
-        command = f"{meta['verb']} {meta['n']} {text}"
+        args = [str(meta["n"]), *text.split()]
         if meta["verb"] == "resolve" and (values.get("fix_version") or "").strip():
-            command += f" --fix-version {values['fix_version'].strip().split()[0]}"
+            args += ["--fix-version", values["fix_version"].strip().split()[0]]
         user = body["user"]["id"]
-        replies, _ = await self.db(self._run_command, user, command)
         channel = meta.get("channel") or await self._dm_channel(user)
-        await self._post_replies(channel, replies, meta.get("thread"), command=True)
+        msg = Incoming(CHANNEL, user, chat=channel, command=str(meta["verb"]), args=tuple(args))
+        replies = await self.db(self._route, None, msg)
+        await self._post_replies(channel, replies or (), meta.get("thread"))
 
     # the intake modal --------------------------------------------------------------------------
 
@@ -502,7 +459,7 @@ class SlackBot:
         await self._post_replies(channel, replies, None, opener=user)
 
     def _open_from_modal(self, session: Session, user: str, values: Mapping[str, Any],
-                         channel: str, files: Sequence[intake.IncomingFile]) -> list[Reply]:
+                         channel: str, files: Sequence[IncomingFile]) -> list[Reply]:
         who, answers, errors = self._validate_modal(session, user, values)
         if isinstance(who, Refusal):
             return [Reply(who.text)]
@@ -515,19 +472,21 @@ class SlackBot:
                                           dialog_id=dialog.id if dialog else None)
         if dialog is not None:  # the form replaced the DM conversation in progress
             session.delete(dialog)
-        self._store_files(session, opened.ticket, who.contact, files, now)
+        for refused in intake.attach_to_ticket(session, self.cfg, opened.ticket, files,
+                                               who.contact, now):
+            log.info("file refused on ticket #%s: %s", opened.ticket.id, refused.message("en"))
         return opened.replies
 
     # Web API -----------------------------------------------------------------------------------
 
     async def _post_replies(self, channel: str, replies: Sequence[Reply],
-                            thread: str | None, opener: str | None = None,
-                            command: bool = False) -> None:
-        """Post replies in order; the confirmation of a ticket ``opener`` just opened becomes
-        the thread of all its later updates (P21)."""
+                            thread: str | None, opener: str | None = None) -> None:
+        """Post replies in order, in ``thread`` when the message came from one; the
+        confirmation of a ticket ``opener`` just opened becomes the thread of its later
+        updates (P21)."""
         for reply in replies:
             resp = await self._call(self.client.chat_postMessage, channel=channel,
-                                    text=reply.text, blocks=blocks.reply_blocks(reply, command),
+                                    text=reply.text, blocks=blocks.reply_blocks(reply),
                                     thread_ts=thread)
             ticket = reply.meta.get("ticket")
             if resp is not None and ticket and opener and thread is None:
@@ -587,9 +546,9 @@ class SlackBot:
         resp = await self._call(self.client.conversations_open, users=user)
         return str(resp["channel"]["id"]) if resp is not None else user
 
-    async def _download(self, files: Sequence[Mapping[str, Any]]) -> list[intake.IncomingFile]:
+    async def _download(self, files: Sequence[Mapping[str, Any]]) -> list[IncomingFile]:
         """Fetch shared files (files.info, then url_private_download with the bot token)."""
-        out: list[intake.IncomingFile] = []
+        out: list[IncomingFile] = []
         if not files:
             return out
         async with httpx.AsyncClient(timeout=30) as http:
@@ -606,7 +565,7 @@ class SlackBot:
                 except httpx.HTTPError as exc:
                     log.error("slack file %s download failed: %s", meta.get("id"), exc)
                     continue
-                out.append(intake.IncomingFile(meta.get("name") or "file", r.content,
+                out.append(IncomingFile(meta.get("name") or "file", r.content,
                                                meta.get("mimetype")))
         return out
 

@@ -15,7 +15,7 @@ from typing import Any
 from handlers.dialog import FieldDef, FieldKind
 from handlers.i18n import register, t
 from handlers.oncall import take_label
-from handlers.types import Choice, Reply
+from handlers.types import COMMAND_STEP, Choice, Reply
 
 INTAKE_CALLBACK = "intake_modal"
 VERB_CALLBACK = "ticket_verb"
@@ -81,14 +81,15 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
 
 
-def reply_blocks(reply: Reply, command: bool = False) -> list[dict[str, Any]] | None:
+def reply_blocks(reply: Reply) -> list[dict[str, Any]] | None:
     """The reply's text plus one button per choice; None when plain text is enough.
 
-    Intake choices carry their dialog step; a command reply's choices (``command=True``) are
-    command lines run as the person who presses them."""
+    Intake choices carry their dialog step; a command reply's choices (step
+    :data:`~handlers.types.COMMAND_STEP`) are command lines run as the person who presses them."""
     if not reply.choices:
         return None
     step = reply.meta.get("step", "")
+    command = step == COMMAND_STEP
     buttons = [
         {"type": "button", "action_id": f"{COMMAND_ACTION if command else CHOICE_ACTION}{i}",
          "text": _plain(c.label, 75),

@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,72 +29,35 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from handlers import customer_verbs
+from handlers.dispatch import route
 from handlers.i18n import register, t
-from handlers.intake import (
-    CUSTOMER_COMMANDS,
-    Incoming,
-    IncomingFile,
-    IntakeConfig,
-    handle,
-)
-from handlers.types import Reply
+from handlers.intake import IntakeConfig
+from handlers.types import COMMAND_STEP, Incoming, IncomingFile, Reply
 from storage import deliveries
 from storage.clock import Clock, system_clock
 from storage.db import session_scope
-from storage.models import Role
 
 from .config import Settings
 
 log = logging.getLogger("destek.telegram")
 CHANNEL = "telegram"
-COMMAND_STEP = "cmd"  # callback data "cmd|ack 12": a command line, not a dialog answer
 TELEGRAM_FILE_LIMIT = 20 * 1024 * 1024  # bots cannot download bigger files
 
 register({
-    "cmd.not_available": {
-        "en": "/{command} is not available yet.",
-        "tr": "/{command} henüz kullanılamıyor.",
-    },
     "tg.cmd.start": {"en": "Start reporting an incident", "tr": "Arıza bildirmeye başla"},
     "tg.cmd.new": {"en": "New report", "tr": "Yeni bildirim"},
     "tg.cmd.status": {"en": "Status of a ticket: /status N", "tr": "Kayıt durumu: /status N"},
     "tg.cmd.list": {"en": "Your organisation's open tickets", "tr": "Kurumunuzun açık kayıtları"},
     "tg.cmd.access": {"en": "Remote access given: /access N HOW",
                       "tr": "Uzaktan erişim verildi: /access N NASIL"},
+    "tg.cmd.plan": {"en": "Announce planned work: /plan PRODUCT VERSION DATE HH:MM-HH:MM",
+                    "tr": "Planlı çalışma bildir: /plan ÜRÜN SÜRÜM TARİH SS:DD-SS:DD"},
     "tg.cmd.cancel": {"en": "Cancel the report in progress", "tr": "Devam eden bildirimi iptal et"},
     "tg.cmd.lang": {"en": "Language: /lang tr or /lang en", "tr": "Dil: /lang tr ya da /lang en"},
     "tg.cmd.help": {"en": "Help", "tr": "Yardım"},
     "tg.chosen": {"en": "✔ {label}", "tr": "✔ {label}"},
 })
-
-
-def _default_intake_config() -> IntakeConfig:
-    from sla import load_policy
-
-    from .config import get_settings
-    from .routing import intake_config
-
-    settings = get_settings()
-    return intake_config(settings, load_policy(settings.policy_path))
-
-
-def route_command(
-    session: Session, channel: str, user_key: str, chat: str | None, command: str,
-    args: Sequence[str], now: datetime, language_hint: str | None = None,
-    cfg: IntakeConfig | None = None,
-) -> list[Reply]:
-    """Where /commands the intake does not know go: the engineers' verbs
-    (handlers.commands.execute_command); anything else is "not available"."""
-    from handlers.commands import execute_command, routes_to_commands
-    from handlers.identity import contact_language, lookup_contact
-
-    contact = lookup_contact(session, channel, user_key)
-    if routes_to_commands(contact, command):
-        cfg = cfg or _default_intake_config()
-        return execute_command(session, cfg.policy, contact, " ".join((command, *args)), now,
-                               cfg.routing, charts=cfg.charts)
-    lang = contact_language(contact, None, language_hint)
-    return [Reply(t("cmd.not_available", lang, command=command))]
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -117,7 +79,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 def bot_commands(lang: str) -> list[BotCommand]:
-    return [BotCommand(c, t(f"tg.cmd.{c}", lang)) for c in CUSTOMER_COMMANDS]
+    return [BotCommand(c, t(f"tg.cmd.{c}", lang)) for c in customer_verbs.VERBS]
 
 
 class WebhookConfigError(RuntimeError):
@@ -478,37 +440,11 @@ class TelegramChannel:
         return out
 
     def _effect(self, session: Session, msg: Incoming, now: datetime) -> list[Reply]:
-        """What one update does, inside the caller's transaction."""
-        if msg.button_step == COMMAND_STEP and msg.text:
-            # A command button (a page's "Take it", suggest's "Link"): the line runs as the
-            # person who pressed it; execute_command checks their role.
-            verb, *args = msg.text.split()
-            return _command_buttons(route_command(
-                session, msg.channel, msg.user_key, msg.chat, verb, args, now,
-                msg.language_hint, cfg=self.cfg))
-        if msg.command and (msg.command not in CUSTOMER_COMMANDS
-                            or _is_staff(session, msg.user_key)):
-            return _command_buttons(route_command(
-                session, msg.channel, msg.user_key, msg.chat, msg.command, msg.args,
-                now, msg.language_hint, cfg=self.cfg))
-        return handle(session, self.cfg, msg, now)
+        """What one update does, inside the caller's transaction: the one dispatch decides."""
+        return route(session, self.cfg, msg, now)
 
 
 _FAILED = object()  # an update whose processing raised (logged)
-
-
-def _command_buttons(replies: list[Reply]) -> list[Reply]:
-    """A command reply's choices are command lines: mark them so a press comes back as one."""
-    return [replace(r, meta={**r.meta, "step": COMMAND_STEP}) if r.choices else r
-            for r in replies]
-
-
-def _is_staff(session: Session, user_key: str) -> bool:
-    """Engineers and managers: every /command of theirs goes to :func:`route_command`."""
-    from handlers.identity import lookup_contact
-
-    contact = lookup_contact(session, CHANNEL, user_key)
-    return contact is not None and contact.role in (Role.ENGINEER, Role.MANAGER)
 
 
 def _button_label(message: Any, data: str | None) -> str | None:

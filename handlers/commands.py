@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STAFF_ROLES = (Role.ENGINEER.value, Role.MANAGER.value)
+REMOTE_ACCESS_PAUSE = "remote-access"  # P13: ended by the access details, not by any message
 LIST_LIMIT = 50  # lines of a ``list`` reply
-CUSTOMER_VERBS = frozenset({"help", "status", "list"})
 READ_ONLY_VERBS = frozenset({"help", "status", "list"})  # change nothing, whoever asks
 
 register({
@@ -247,15 +247,17 @@ register({
               "report [MÜŞTERİ] [YYYY-AA] · planned · help\n"
               "oncall [ISO] · oncall swap @mühendis until ISO",
     },
-    "cmd.help.customer": {
-        "en": "Commands: status N (one of your tickets), list (your organisation's open "
-              "tickets), help.",
-        "tr": "Komutlar: status N (kayıtlarınızdan biri), list (kurumunuzun açık kayıtları), "
-              "help.",
-    },
     "cmd.eng.customer_replied": {
         "en": "#{n} {customer}: the customer replied; clocks running again.\n{text}",
         "tr": "#{n} {customer}: müşteri yanıt verdi; süreler yeniden işliyor.\n{text}",
+    },
+    "cmd.eng.customer_wrote": {
+        "en": "#{n} {customer}: the customer wrote.\n{text}",
+        "tr": "#{n} {customer}: müşteri yazdı.\n{text}",
+    },
+    "cmd.eng.access_given": {
+        "en": "#{n} {customer}: remote access given; clocks running again.\n{how}",
+        "tr": "#{n} {customer}: uzaktan erişim verildi; süreler yeniden işliyor.\n{how}",
     },
     "cmd.eng.escalated": {
         "en": "#{n} {customer} {sev}: escalated to tier {tier} by {actor}. {reason}",
@@ -355,7 +357,7 @@ def execute_command(
     if handler is None:
         return [Reply(t("cmd.err.unknown_verb", lang, verb=verb))]
     ctx = Ctx(session, policy, actor, lang, now, routing, charts)
-    if not ctx.staff and verb not in CUSTOMER_VERBS:
+    if not ctx.staff:  # customers' own status/list/help: handlers.customer_verbs
         return [Reply(t("cmd.refused.customer", lang, verb=verb))]
     try:
         if verb in READ_ONLY_VERBS:  # nothing to undo: no savepoint round trips
@@ -377,26 +379,73 @@ def customer_replied(
     policy: Policy,
     routing: Routing | None = None,
 ) -> bool:
-    """A customer wrote in the ticket's conversation: record it and, when the ticket was
-    waiting for them (P17), resume every clock. Returns True when the ticket resumed."""
+    """A customer wrote in the ticket's conversation: record it, tell the engineers and, when
+    the ticket waited for their information (P17), resume every clock. A remote-access pause
+    (P13) is not ended by a message: see :func:`remote_access_given`. True when it resumed."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return False
     text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
-    if ticket.status != TicketStatus.PENDING:
+    said = store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
+    pause = store.open_pause(session, ticket_id)
+    waiting = ticket.status == TicketStatus.PENDING and (
+        pause is None or pause.kind != REMOTE_ACCESS_PAUSE)
+    if not waiting:
+        _tell_engineers(session, routing or Routing(), ticket, said, t(
+            "cmd.eng.customer_wrote", "en", n=ticket_id,
+            customer=_customer_code(session, ticket), text=text[:500]))
         return False
+    _resume_for_customer(session, ticket, now, actor, policy, routing, "customer replied",
+                         t("cmd.eng.customer_replied", "en", n=ticket_id,
+                           customer=_customer_code(session, ticket), text=text[:500]))
+    return True
+
+
+def remote_access_given(
+    session: Session,
+    ticket_id: int,
+    *,
+    now: datetime,
+    how: str,
+    actor: Contact | None = None,
+    policy: Policy,
+    routing: Routing | None = None,
+) -> bool:
+    """The customer gave remote access (P13) with ``how``: recorded on the ticket; a
+    waiting-for-remote-access pause ends and every clock runs again. True when it resumed."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return False
+    how = how.replace("\x00", "").strip()
+    ticket.remote_access = True
+    ticket.remote_access_how = how
+    session.add(ticket)
+    store.add_event(session, ticket, "remote-access", how, actor=actor, at=now)
+    pause = store.open_pause(session, ticket_id)
+    if ticket.status != TicketStatus.PENDING or pause is None \
+            or pause.kind != REMOTE_ACCESS_PAUSE:
+        return False
+    _resume_for_customer(session, ticket, now, actor, policy, routing, "remote access given",
+                         t("cmd.eng.access_given", "en", n=ticket_id,
+                           customer=_customer_code(session, ticket), how=how[:500]))
+    return True
+
+
+def _resume_for_customer(session: Session, ticket: Ticket, now: datetime, actor: Contact | None,
+                         policy: Policy, routing: Routing | None, why: str,
+                         engineers_text: str) -> None:
     _end_pauses(session, ticket, now)
     ticket.status = TicketStatus.OPEN
-    ev = store.add_event(session, ticket, "resumed", "customer replied", actor=actor, at=now)
+    ev = store.add_event(session, ticket, "resumed", why, actor=actor, at=now)
     store.refresh_deadlines(session, policy, ticket, now)
-    _tell_customer(session, ticket, ev, updates.resumed(ticket_id, ticket.language, True))
+    _tell_customer(session, ticket, ev, updates.resumed(ticket.id or 0, ticket.language, True))
+    _tell_engineers(session, routing or Routing(), ticket, ev, engineers_text)
+    _changed(session, ticket.id or 0)
+
+
+def _customer_code(session: Session, ticket: Ticket) -> str:
     customer = session.get(Customer, ticket.customer_id)
-    _tell_engineers(session, routing or Routing(), ticket, ev, t(
-        "cmd.eng.customer_replied", "en", n=ticket_id,
-        customer=customer.code if customer else "?", text=text[:500]))
-    _changed(session, ticket_id)
-    return True
+    return customer.code if customer else "?"
 
 
 # -- argument parsing -------------------------------------------------------------------------
@@ -423,11 +472,10 @@ def _rest(verb: str, args: list[str], start: int) -> str:
 
 
 def _ticket(ctx: Ctx, verb: str, args: list[str]) -> Ticket:
-    """The ticket named by the first argument; a customer only ever sees their own
-    organisation's tickets, and another's number looks exactly like a missing one."""
+    """The ticket named by the first argument (commands are staff-only)."""
     n = _number(verb, args)
     ticket = ctx.session.get(Ticket, n)
-    if ticket is None or (not ctx.staff and ticket.customer_id != ctx.actor.customer_id):
+    if ticket is None:
         raise CommandError("cmd.err.no_ticket", n=n)
     return ticket
 
@@ -845,10 +893,7 @@ def _breaching(states: list[ClockState], policy: Policy) -> bool:
 def _list(ctx: Ctx, args: list[str]) -> list[Reply]:
     query = select(Ticket).where(Ticket.status != TicketStatus.CLOSED).order_by(col(Ticket.id))
     mode = args[0].lower() if args else ""
-    if not ctx.staff:
-        # A customer sees their own organisation's tickets and nothing else, whatever they ask.
-        query = query.where(Ticket.customer_id == ctx.actor.customer_id)
-    elif mode == "mine" and len(args) == 1:
+    if mode == "mine" and len(args) == 1:
         query = query.where(Ticket.assignee_id == ctx.actor.id)
     elif mode == "customer" and len(args) == 2:
         customer = ctx.session.exec(
@@ -860,7 +905,7 @@ def _list(ctx: Ctx, args: list[str]) -> list[Reply]:
     elif args and not (mode == "breaching" and len(args) == 1):
         raise CommandError("cmd.err.bad_list")
     found = list(ctx.session.exec(query))
-    breaching = ctx.staff and mode == "breaching"
+    breaching = mode == "breaching"
     # Only "breaching" needs every ticket's clocks; the others only those shown.
     considered = found if breaching else found[:LIST_LIMIT]
     states_of = store.clock_states_many(ctx.session, ctx.policy, considered, ctx.now)
@@ -905,7 +950,7 @@ def _list_line(ctx: Ctx, ticket: Ticket, states: list[ClockState], codes: dict[i
 
 
 def _help(ctx: Ctx, args: list[str]) -> list[Reply]:
-    return [Reply(t("cmd.help.staff" if ctx.staff else "cmd.help.customer", ctx.lang))]
+    return [Reply(t("cmd.help.staff", ctx.lang))]
 
 
 # -- knowledge base (handlers.knowledge from the KB work; optional) ----------------------------
@@ -996,19 +1041,6 @@ HANDLERS: dict[str, Callable[[Ctx, list[str]], list[Reply]]] = {
 }
 
 VERBS = tuple(HANDLERS)
-# The intake's own customer commands (handlers.intake.CUSTOMER_COMMANDS).
-_INTAKE_COMMANDS = frozenset({"start", "new", "status", "list", "cancel", "lang", "help"})
-
-
-def routes_to_commands(actor: Contact | None, verb: str) -> bool:
-    """Whether ``/verb`` typed in a chat is an engineers' command rather than the intake's:
-    staff get every verb here; a customer's status/list/help stay with the intake."""
-    verb = verb.lower()
-    if verb not in HANDLERS:
-        return False
-    if actor is not None and actor.role in STAFF_ROLES:
-        return True
-    return verb not in _INTAKE_COMMANDS
 
 __all__ = [
     "CommandError",
@@ -1016,7 +1048,6 @@ __all__ = [
     "customer_replied",
     "execute_command",
     "find_engineer",
-    "routes_to_commands",
     "status_text",
     "tell_customer",
 ]

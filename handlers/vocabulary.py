@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from sla import ClockKind
 
 from .i18n import register, t
@@ -26,3 +28,9 @@ def status_name(status: str, lang: str | None) -> str:
 def clock_name(kind: ClockKind, lang: str | None) -> str:
     """The name of an SLA clock in ``lang``."""
     return t(f"clock.{kind.value}", lang)
+
+
+def local_when(when: datetime, zone: tzinfo) -> str:
+    """An instant in local time, zone named: ``2026-12-01 09:30 (Europe/Istanbul)``."""
+    local = when.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"

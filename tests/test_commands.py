@@ -270,14 +270,10 @@ def test_role_matrix(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
     assert "yalnızca destek mühendislerimiz" in run(s, policy, ayse, "ack 1", clock())
     assert "for our support engineers only" in run(s, policy, bob, "resolve 2 done", clock())
     assert "Sorry, I do not know you" in run(s, policy, None, "status 1", clock())
+    # Customers' own status/list are handlers.customer_verbs (tests/reliability/
+    # test_authorization.py runs every verb and role through the dispatch).
+    assert "for our support engineers only" in run(s, policy, bob, f"status {a.id}", clock())
     assert snapshot(s) == before
-    # a customer sees their own ticket; another's looks exactly like a missing one
-    assert "ACME problem" in run(s, policy, ayse, f"status {a.id}", clock())
-    assert run(s, policy, bob, f"status {a.id}", clock()) == f"There is no ticket #{a.id}."
-    assert run(s, policy, bob, "status 77", clock()) == "There is no ticket #77."
-    assert "BETA problem" in run(s, policy, bob, f"status {b.id}", clock())
-    listing = run(s, policy, bob, "list customer ACME", clock())
-    assert "BETA" in listing and "ACME" not in listing
     # engineers and managers run everything
     assert run(s, policy, who(s, "Deniz Yılmaz"), f"ack {a.id}", clock()).startswith("#1")
     assert run(s, policy, who(s, "Elif Şahin"), f"note {b.id} call them", clock()).startswith("#2")

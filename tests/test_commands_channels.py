@@ -1,4 +1,4 @@
-"""The engineers' verbs on the console and on Telegram's /commands (same execute_command)."""
+"""The engineers' verbs on the console and on Telegram's /commands (the one dispatch)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bot.config import Settings
 from bot.console import run_console
 from bot.demo import seed
 from bot.routing import intake_config
-from bot.telegram_channel import route_command
+from handlers.dispatch import route
+from handlers.types import Incoming
 from storage.db import make_engine
 from storage.models import Ticket
 
@@ -49,14 +50,18 @@ def test_console_customer_is_refused_engineer_verbs(sqlite_url, policy, tmp_path
     assert "yalnızca destek mühendislerimiz" in out.getvalue()
 
 
-def test_telegram_route_command(sqlite_url, policy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _command(user: str, verb: str, *args: str) -> Incoming:
+    return Incoming("telegram", user, user, command=verb, args=args)
+
+
+def test_telegram_commands_through_the_dispatch(sqlite_url, policy, tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine, cfg = _setup(sqlite_url, policy, tmp_path)
     with Session(engine) as s:
-        replies = route_command(s, "telegram", "9002", "9002", "resume", ["2"], NOW, cfg=cfg)
+        replies = route(s, cfg, _command("9002", "resume", "2"), NOW)
         assert replies[0].text.startswith("#2: clocks running again")
-        refused = route_command(s, "telegram", "1001", "1001", "ack", ["1"], NOW, cfg=cfg)
+        refused = route(s, cfg, _command("1001", "ack", "1"), NOW)
         assert "yalnızca destek mühendislerimiz" in refused[0].text
-        unknown = route_command(s, "telegram", "1001", "1001", "frobnicate", [], NOW, cfg=cfg)
+        unknown = route(s, cfg, _command("1001", "frobnicate"), NOW)
         assert "frobnicate" in unknown[0].text
         s.commit()
         t = s.get(Ticket, 2)

@@ -14,16 +14,14 @@ from sqlmodel import Session, select
 from bot.demo import seed
 from handlers import dialog
 from handlers.identity import Identity, Refusal, identify
+from handlers.dispatch import route
 from handlers.intake import (
-    Incoming,
-    IncomingFile,
     IntakeConfig,
-    handle,
     open_from_answers,
     sweep_dialogs,
     validate_answers,
 )
-from handlers.types import Destination, Reply, Routing
+from handlers.types import Destination, Incoming, IncomingFile, Reply, Routing
 from sla import Policy
 from storage import tickets
 from storage.db import session_scope
@@ -60,7 +58,7 @@ class Driver:
 
     def send(self, user: str, text: str | None = None, **kw: Any) -> list[Reply]:
         with session_scope(self.engine) as s:
-            return handle(s, self.cfg, Incoming("telegram", user, user, text=text, **kw),
+            return route(s, self.cfg, Incoming("telegram", user, user, text=text, **kw),
                           self.clock.now)
 
     def step(self, user: str) -> str | None:
@@ -259,6 +257,43 @@ def test_remote_access_not_yet_opens_the_ticket_paused(world: Driver) -> None:
         pause = s.exec(select(TicketPause).where(TicketPause.ticket_id == t.id)).one()
         assert pause.ended_at == world.clock.now
     assert "beklemiyor" in world.send(AYSE, command="access", args=(str(t.id),))[0].text
+
+
+def test_remote_access_pause_ends_only_with_the_access_details(world: Driver) -> None:
+    """P13, one rule on every channel: a message does not end the pause; `access N` asks how
+    to connect and the next message is the answer; then remote access is set."""
+    world.send(AYSE, command="start")
+    world.fill(AYSE, {**BASE, "remote_access": "hayır"})
+    world.send(AYSE, "onayla")
+    t = world.tickets()[-1]
+    world.clock.advance(minutes=30)
+    # A message on the paused ticket (on Slack: in its thread) is added, not taken as access.
+    with session_scope(world.engine) as s:
+        from handlers import conversation
+        from handlers.identity import identify as who_is
+
+        who = who_is(s, "telegram", AYSE, world.clock.now)
+        assert isinstance(who, Identity)
+        replies = conversation.on_ticket(s, world.cfg, who, s.get(Ticket, t.id),  # type: ignore[arg-type]
+                                         Incoming("telegram", AYSE, AYSE, text="merhaba?"),
+                                         "tr", world.clock.now)
+    assert "hâlâ uzaktan erişim bekliyor" in text_of(replies)
+    t = world.tickets()[-1]
+    assert t.status == "pending" and not t.remote_access
+    # `access N` without the details: the bot asks, the next message answers.
+    asked = world.send(AYSE, command="access", args=(str(t.id),))
+    assert "nasıl bağlanacağız" in text_of(asked)
+    assert world.tickets()[-1].status == "pending"
+    world.clock.advance(minutes=5)
+    replies = world.send(AYSE, "AnyDesk 123 456 789, şifre kasada")
+    assert "süreler yeniden işliyor" in text_of(replies)
+    t = world.tickets()[-1]
+    assert t.status == "open" and t.remote_access
+    assert t.remote_access_how == "AnyDesk 123 456 789, şifre kasada"
+    with Session(world.engine) as s:
+        kinds = [e.kind for e in tickets.events(s, t.id or 0)]
+        assert kinds[-4:] == ["customer-reply", "access-asked", "remote-access", "resumed"]
+    assert world.step(AYSE) is None  # the answer opened no new report
 
 
 def test_self_help_solved_is_a_deflection_without_ticket(world: Driver) -> None:

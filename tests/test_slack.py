@@ -332,10 +332,10 @@ async def test_roles_are_enforced(h: Harness, policy) -> None:  # type: ignore[n
     n = slack_ticket(h, policy)
     await h.command(AYSE, f"ack {n}")
     assert "yalnızca destek mühendislerimiz" in h.replies()[-1]
-    await h.command(OMAR, f"status {n}")
-    assert h.replies()[-1] == f"There is no ticket #{n}."
+    await h.command(OMAR, f"status {n}")  # another organisation's ticket: as if none
+    assert h.replies()[-1] == f"I cannot find ticket {n} for your organisation."
     await h.command(OMAR, "status 999")
-    assert h.replies()[-1] == "There is no ticket #999."
+    assert h.replies()[-1] == "I cannot find ticket 999 for your organisation."
     await h.command("U0STRANGER", "list")
     assert "do not know you" in h.replies()[-1]
     await h.command(AYSE, f"status {n}")

@@ -193,7 +193,7 @@ async def test_full_dialog_in_english_with_buttons_and_screenshot(
     await omar.say("/status 1", "cannot find ticket 1")  # #1 is ACME's
     calls = await omar.say("/list", "Open tickets of Gulf Bank")
     assert "#1 " not in calls[-1].text
-    await omar.say("/frobnicate", "not available")
+    await omar.say("/frobnicate", "Unknown command /frobnicate")
 
 
 async def test_turkish_dialog_typed_answers_back_edit_invalid(

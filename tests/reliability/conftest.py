@@ -80,18 +80,20 @@ def dialog_script(engine: Any, cfg: Any, channel: str, user_key: str, summary: s
     dialog in a transaction that is rolled back: ``("start", "/start")`` first."""
     from sqlmodel import Session
 
-    from handlers.intake import Incoming, get_dialog, handle
+    from handlers.dispatch import route
+    from handlers.intake import get_dialog
+    from handlers.types import Incoming
 
     script: list[tuple[str, str]] = [("start", "/start")]
     with Session(engine) as s:
-        handle(s, cfg, Incoming(channel, user_key, user_key, command="start"), now)
+        route(s, cfg, Incoming(channel, user_key, user_key, command="start"), now)
         for _ in range(40):
             row = get_dialog(s, channel, user_key)
             if row is None:
                 break
             text = summary if row.step == "summary" else ANSWERS[row.step]
             script.append((row.step, text))
-            handle(s, cfg, Incoming(channel, user_key, user_key, text=text), now)
+            route(s, cfg, Incoming(channel, user_key, user_key, text=text), now)
         else:
             raise AssertionError(f"dialog did not finish: {script}")
         s.rollback()

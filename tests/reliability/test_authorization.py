@@ -29,7 +29,9 @@ from bot.console import run_console
 from bot.demo import seed
 from bot.routing import intake_config
 from handlers.commands import HANDLERS, execute_command
+from handlers.dispatch import route
 from handlers.intake import IntakeConfig
+from handlers.types import Incoming
 from storage import directory
 from storage.db import make_engine
 from storage.models import (
@@ -77,7 +79,8 @@ WHO = {"customer_A": "Ayşe Demir", "customer_B": "Omar Haddad", "engineer": "Ca
        "manager": "Elif Şahin"}
 REFUSAL = ("yalnızca destek mühendislerimiz", "for our support engineers only")
 UNKNOWN = ("do not know you", "sizi tanımıyorum")
-NOT_FOUND = ("There is no ticket #", "numaralı bir kayıt yok")
+NOT_FOUND = ("There is no ticket #", "numaralı bir kayıt yok", "I cannot find ticket",
+             "numaralı kaydı bulamıyorum")
 
 
 def mask(text: str, n: int) -> str:
@@ -138,8 +141,10 @@ def run_cell(engine: Engine, cfg: IntakeConfig, verb: str, role: str, ticket: in
         actor: Contact | None = directory.find_contact(s, WHO[role]) if role in WHO else None
         s.flush()
         before, snap = counts(s), snapshot(s, ticket)
-        replies = execute_command(s, cfg.policy, actor, f"{verb} {args.format(n=ticket)}".strip(),
-                                  NOW, cfg.routing)
+        user = str(actor.id) if actor is not None else "999999"
+        msg = Incoming("console", user, user, command=verb,
+                       args=tuple(args.format(n=ticket).split()))
+        replies = route(s, cfg, msg, NOW)
         s.flush()
         after, snap_after = counts(s), snapshot(s, ticket)
         s.rollback()
@@ -159,7 +164,7 @@ def setup(db_url: str, tmp_path: Any) -> Iterator[tuple[Engine, IntakeConfig]]:
     engine.dispose()
 
 
-def test_matrix_through_execute_command(setup: tuple[Engine, IntakeConfig]) -> None:
+def test_matrix_through_the_dispatch(setup: tuple[Engine, IntakeConfig]) -> None:
     engine, cfg = setup
     cells = allowed = denied = hidden = 0
     for verb in VERBS:
@@ -190,15 +195,13 @@ def test_matrix_through_execute_command(setup: tuple[Engine, IntakeConfig]) -> N
     b_list = run_cell(engine, cfg, "list", "customer_B", 1).text
     assert "#1 " not in b_list and "ACME" not in b_list and "#2 " in b_list
     unwired = sorted(v for v in VERBS if v not in HANDLERS)
-    figures("authorization.execute_command", db=engine.dialect.name, verbs=len(VERBS),
+    figures("authorization.dispatch", db=engine.dialect.name, verbs=len(VERBS),
             roles=len(ROLES), cells=cells, allowed=allowed, denied=denied,
             existence_checks=hidden, unwired_verbs=",".join(unwired) or "-")
 
 
 def test_customer_intake_commands_hide_other_tickets(setup: tuple[Engine, IntakeConfig]) -> None:
     """/status and /access through the intake (how a customer's chat routes them)."""
-    from handlers.intake import Incoming, handle
-
     engine, cfg = setup
     with Session(engine) as s:
         omar = directory.find_contact(s, "Omar Haddad")
@@ -209,7 +212,7 @@ def test_customer_intake_commands_hide_other_tickets(setup: tuple[Engine, Intake
                          ("access", str(MISSING))):
             msg = Incoming("console", str(omar.id), str(omar.id), command=cmd,
                            args=(ref, "vpn") if cmd == "access" else (ref,))
-            out[f"{cmd} {ref}"] = mask("\n".join(r.text for r in handle(s, cfg, msg, NOW)),
+            out[f"{cmd} {ref}"] = mask("\n".join(r.text for r in route(s, cfg, msg, NOW)),
                                        int(ref))
         s.flush()
         assert counts(s) == before

@@ -548,7 +548,8 @@ def test_nul_characters_in_answers_and_commands(db_url: str, policy: Policy,
     """A NUL in any typed answer used to make the report impossible to save on PostgreSQL
     (DataError at confirm, every time): the text is kept without it, on both stores."""
     from handlers.commands import customer_replied, execute_command
-    from handlers.intake import Incoming, handle
+    from handlers.dispatch import route
+    from handlers.types import Incoming
     from storage import directory
     from storage.db import session_scope
     from storage.models import Ticket, TicketEvent
@@ -562,7 +563,7 @@ def test_nul_characters_in_answers_and_commands(db_url: str, policy: Policy,
         msg = (Incoming("telegram", "3001", "3001", command="start") if step == "start" else
                Incoming("telegram", "3001", "3001", text=text + "\x00"))
         with session_scope(engine) as s:
-            handle(s, cfg, msg, NOW)
+            route(s, cfg, msg, NOW)
     with session_scope(engine) as s:
         ticket = s.exec(select(Ticket).where(Ticket.summary == "Voice bot is silent on calls")
                         ).one()

@@ -1,0 +1,135 @@
+"""A customer's message on one of their tickets, the same rule on every channel.
+
+- Waiting for information (P17): the customer's next message on that ticket is the answer;
+  it is added to the ticket and every clock runs again.
+- Waiting for remote access (P13): only the access details end the pause (``access N how``,
+  or the answer to the bot's own question "how do we connect?"); they set remote access.
+  Any other message is added to the ticket and the clocks stay paused.
+- Otherwise the message is added to the ticket's conversation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage import tickets
+from storage.directory import customer_calendar
+from storage.models import Ticket, TicketEvent, TicketPause, TicketStatus
+
+from .commands import customer_replied, remote_access_given
+from .i18n import register, t
+from .identity import Identity
+from .intake import IntakeConfig, attach_to_ticket
+from .ticket_line import ticket_line
+from .types import Incoming, Reply
+
+REMOTE_ACCESS = "remote-access"  # the pause kind of P13 (storage.tickets.open_ticket)
+ACCESS_ASKED = "access-asked"  # event: the bot asked how to connect; the next message answers
+
+
+def ticket_in_thread(session: Session, msg: Incoming) -> Ticket | None:
+    """The ticket whose conversation thread ``msg`` was written in, if any."""
+    if not msg.thread:
+        return None
+    return session.exec(select(Ticket).where(
+        Ticket.channel == msg.channel, Ticket.channel_chat == msg.chat,
+        Ticket.channel_thread == msg.thread)).first()
+
+
+def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | None:
+    """The contact's latest ticket on this channel whose clocks wait for their next message:
+    an information pause (P17), or remote-access details the bot asked for (P13)."""
+    candidates = session.exec(select(Ticket).where(
+        Ticket.contact_id == who.contact.id, Ticket.channel == channel,
+        Ticket.status == TicketStatus.PENDING).order_by(col(Ticket.id).desc()))
+    for ticket in candidates:
+        pause = tickets.open_pause(session, ticket.id or 0)
+        if pause is None:
+            continue
+        if pause.kind != REMOTE_ACCESS or _access_asked(session, ticket, pause):
+            return ticket
+    return None
+
+
+def on_ticket(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket, msg: Incoming,
+              lang: str, now: datetime) -> list[Reply]:
+    """The customer wrote on ``ticket``: apply the rule of its pause (module docstring)."""
+    refused = [Reply(exc.message(lang))
+               for exc in attach_to_ticket(session, cfg, ticket, msg.files, who.contact, now)]
+    text = (msg.text or "").strip()
+    pause = tickets.open_pause(session, ticket.id or 0)
+    if pause is not None and pause.kind == REMOTE_ACCESS:
+        if text and _access_asked(session, ticket, pause):
+            return [grant_access(session, cfg, who, ticket, text, lang, now)]
+        if text:
+            customer_replied(session, ticket.id or 0, now=now, text=text, actor=who.contact,
+                             policy=cfg.policy, routing=cfg.routing)
+        return refused + [Reply(t("access.still_waiting", lang, number=ticket.id),
+                                meta={"ticket": str(ticket.id)})]
+    said = text or ", ".join(f.filename for f in msg.files)
+    resumed = customer_replied(session, ticket.id or 0, now=now, text=said, actor=who.contact,
+                               policy=cfg.policy, routing=cfg.routing)
+    head = t("waiting.answered" if resumed else "conversation.added", lang, number=ticket.id)
+    return refused + [Reply(_with_line(session, cfg, who, ticket, head, lang, now),
+                            meta={"ticket": str(ticket.id)})]
+
+
+def ask_access(session: Session, who: Identity, ticket: Ticket, lang: str,
+               now: datetime) -> Reply:
+    """``access N`` without details: ask how to connect; the next message is the answer."""
+    pause = tickets.open_pause(session, ticket.id or 0)
+    if pause is None or pause.kind != REMOTE_ACCESS:
+        if ticket.remote_access:
+            return Reply(t("access.already", lang, number=ticket.id))
+        return Reply(t("access.usage", lang))
+    if not _access_asked(session, ticket, pause):
+        tickets.add_event(session, ticket, ACCESS_ASKED, "how to connect?", actor=who.contact,
+                          at=now)
+    return Reply(t("access.ask_how", lang, number=ticket.id), meta={"ticket": str(ticket.id)})
+
+
+def grant_access(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket, how: str,
+                 lang: str, now: datetime) -> Reply:
+    """Remote access is given with ``how``: recorded, and a P13 pause ends (clocks run)."""
+    pause = tickets.open_pause(session, ticket.id or 0)
+    if ticket.remote_access and (pause is None or pause.kind != REMOTE_ACCESS):
+        return Reply(t("access.already", lang, number=ticket.id))
+    remote_access_given(session, ticket.id or 0, now=now, how=how, actor=who.contact,
+                        policy=cfg.policy, routing=cfg.routing)
+    return Reply(_with_line(session, cfg, who, ticket, t("access.thanks", lang, number=ticket.id),
+                            lang, now), meta={"ticket": str(ticket.id)})
+
+
+def _access_asked(session: Session, ticket: Ticket, pause: TicketPause) -> bool:
+    return session.exec(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == ACCESS_ASKED,
+        col(TicketEvent.at) >= pause.started_at)).first() is not None
+
+
+def _with_line(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket, head: str,
+               lang: str, now: datetime) -> str:
+    zone = customer_calendar(who.customer).zone
+    return "\n".join([head, ticket_line(session, cfg, ticket, lang, zone, now)])
+
+
+register({
+    "access.ask_how": {
+        "en": "How do we connect to your system for ticket #{number}? Reply with the details "
+              "(e.g. AnyDesk ID, VPN account); the clocks run again once we have them.",
+        "tr": "#{number} numaralı kayıt için sisteminize nasıl bağlanacağız? Bağlantı "
+              "bilgilerini yanıt olarak yazın (ör. AnyDesk kimliği, VPN hesabı); bilgiler "
+              "gelince süreler yeniden işler.",
+    },
+    "access.still_waiting": {
+        "en": "Added to ticket #{number}. It still waits for remote access (the clocks are "
+              "paused): when access is ready, send /access {number} followed by how to connect.",
+        "tr": "#{number} numaralı kayda eklendi. Kayıt hâlâ uzaktan erişim bekliyor (süreler "
+              "duraklatıldı): erişim hazır olunca /access {number} ve bağlantı yolunu yazın.",
+    },
+    "conversation.added": {
+        "en": "Added to ticket #{number}; the engineers see it.",
+        "tr": "#{number} numaralı kayda eklendi; mühendisler görecek.",
+    },
+})

@@ -1,0 +1,62 @@
+"""Files sent during a report or on a ticket: checked, then stored by content hash."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage import attachments, tickets
+from storage.models import Attachment, Contact, Ticket
+
+from ..dialog import Invalid
+from ..types import IncomingFile
+from .config import IntakeConfig
+
+# -- attachments ------------------------------------------------------------------------------
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def store_attachment(session: Session, cfg: IntakeConfig, f: IncomingFile,
+                     dialog_id: int | None = None, ticket_id: int | None = None) -> Attachment:
+    """Check size and content type, store the bytes by sha256 and add the Attachment row."""
+    ctype = (f.content_type or mimetypes.guess_type(f.filename)[0]
+             or "application/octet-stream").split(";")[0].strip().lower()
+    if len(f.data) > cfg.max_attachment_bytes:
+        raise Invalid("files.too_big", name=f.filename, size=size_text(len(f.data)),
+                      limit=size_text(cfg.max_attachment_bytes))
+    if len(f.data) == 0:
+        raise Invalid("files.empty", name=f.filename)
+    owner = (col(Attachment.ticket_id) == ticket_id if ticket_id is not None
+             else col(Attachment.dialog_id) == dialog_id)
+    if len(session.exec(select(Attachment.id).where(owner)).all()) >= cfg.max_attachments:
+        raise Invalid("files.too_many", name=f.filename, limit=cfg.max_attachments)
+    if cfg.allowed_types and ctype not in cfg.allowed_types:
+        raise Invalid("files.type", name=f.filename, type=ctype)
+    return attachments.store(session, cfg.attachments_dir, f.filename, ctype, f.data,
+                             dialog_id=dialog_id, ticket_id=ticket_id)
+
+
+
+def attach_to_ticket(session: Session, cfg: IntakeConfig, ticket: Ticket,
+                     files: Sequence[IncomingFile], actor: Contact | None,
+                     now: datetime) -> list[Invalid]:
+    """Store ``files`` on an open ticket, with one audit event; returns the refusals (each
+    says why in the sender's language), the others are kept."""
+    refused: list[Invalid] = []
+    stored = 0
+    for f in files:
+        try:
+            store_attachment(session, cfg, f, ticket_id=ticket.id)
+            stored += 1
+        except Invalid as exc:
+            refused.append(exc)
+    if stored:
+        tickets.add_event(session, ticket, "attachments", f"{stored} file(s)", actor=actor,
+                          at=now, data={"count": stored})
+    return refused
