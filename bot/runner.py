@@ -129,7 +129,7 @@ def _dashboard(ctx: RunContext) -> Service | None:
         return None
     from sla import load_policy
 
-    from .dashboard import DashboardService, create_app
+    from .web import DashboardService, create_app
 
     web = create_app(policy=load_policy(ctx.settings.policy_path), engine=ctx.engine,
                      secret=ctx.settings.dashboard_secret, now=ctx.now,
