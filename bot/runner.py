@@ -142,7 +142,7 @@ def _ai_drafts(ctx: RunContext) -> Service | None:
     # globally or for a customer, so the service always listens and checks per ticket).
     from sla import load_policy
 
-    from .ai_hook import AIDraftService
+    from .ai import AIDraftService
     from .routing import routing_from_settings
 
     return AIDraftService(
