@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .cli import app, contact_app, fail, policy, session, settings
-from .dashboard import create_app, dashboard_url, set_password
+from .web import create_app, dashboard_url, set_password
 
 
 @app.command("dashboard")

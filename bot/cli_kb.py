@@ -13,7 +13,7 @@ from handlers import knowledge
 from storage import directory, kb
 from storage.db import engine_for
 
-from . import ai_hook
+from . import ai
 from .cli import JsonOpt, app, emit, fail, policy, session, settings
 
 kb_app = typer.Typer(help="Knowledge base of known errors (P22).", no_args_is_help=True)
@@ -131,16 +131,16 @@ def ai_set(
     with session() as s:
         cust = directory.get_customer(s, customer)
         prod = directory.get_product(s, product) if product else None
-        ai_hook.set_subscription(s, cust, prod, key.strip(), base_url, model)
+        ai.set_subscription(s, cust, prod, key.strip(), base_url, model)
     typer.echo(f"subscription set for {customer}"
-               f"{' / ' + product if product else ''}: key {ai_hook.mask(key.strip())}")
+               f"{' / ' + product if product else ''}: key {ai.mask(key.strip())}")
 
 
 @ai_app.command("list")
 def ai_list(as_json: JsonOpt = False) -> None:
     """Subscriptions, keys masked."""
     with session() as s:
-        rows = ai_hook.subscriptions(s)
+        rows = ai.subscriptions(s)
     emit(rows, as_json, ["customer", "product", "key", "base_url", "model"])
 
 
@@ -150,10 +150,10 @@ def ai_suggest_cmd(ticket: Annotated[int, typer.Argument(help="Ticket number")])
     cfg = settings()
     pol = policy()
     engine = engine_for(cfg.database_url)
-    result = ai_hook.run_blocking(
-        lambda: ai_hook.suggest_for_ticket(
+    result = ai.run_blocking(
+        lambda: ai.suggest_for_ticket(
             engine, cfg, ticket, to_customers_policy=pol.ai_suggestions_to_customers),
-        cfg.openai_timeout + 2, ai_hook.Suggestion("timeout"))
+        cfg.openai_timeout + 2, ai.Suggestion("timeout"))
     if result.outcome == "ok":
         typer.echo(result.label)
         typer.echo(result.text)
@@ -172,11 +172,11 @@ def usage_report(
     """Monthly usage per customer, product and model: calls, tokens, outcomes."""
     with session() as s:
         try:
-            rows = ai_hook.usage_report(s, month, customer)
+            rows = ai.usage_report(s, month, customer)
         except ValueError as exc:
             fail(str(exc))
     cols = ["customer", "product", "model", "calls", "prompt_tokens", "completion_tokens",
-            "total_tokens", *ai_hook.OUTCOMES]
+            "total_tokens", *ai.OUTCOMES]
     if as_csv:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # HTTP (Slack events, webhooks, dashboard)
     http_host: str = Field(default="127.0.0.1", alias="DESTEK_HTTP_HOST")
     http_port: int = Field(default=8080, alias="DESTEK_HTTP_PORT")
-    # Dashboard (bot/dashboard.py): own port on DESTEK_HTTP_HOST; 0 = not started by `run`.
+    # Dashboard (bot/web/): own port on DESTEK_HTTP_HOST; 0 = not started by `run`.
     dashboard_port: int = Field(default=8090, alias="DESTEK_DASHBOARD_PORT")
     dashboard_secret: str | None = Field(default=None, alias="DESTEK_DASHBOARD_SECRET")
     dashboard_refresh: int = Field(default=15, alias="DESTEK_DASHBOARD_REFRESH")

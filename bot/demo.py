@@ -146,7 +146,8 @@ def _serve_dashboard_in_background(cfg: Any, pol: Policy) -> str | None:
 
     import uvicorn
 
-    from .dashboard import _server_class, create_app, dashboard_url
+    from .web import create_app, dashboard_url
+    from .web.server import _server_class
 
     port = cfg.dashboard_port or 8090
     try:
@@ -176,7 +177,7 @@ def demo(
         typer.echo(f"Now: {now.astimezone(UTC).isoformat(timespec='seconds')}")
         for line in sla_table(s, pol, now):
             typer.echo(line)
-        from .dashboard import demo_dashboard_lines
+        from .web.demo_access import demo_dashboard_lines
 
         for line in demo_dashboard_lines(s, cfg):
             typer.echo(line)

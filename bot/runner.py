@@ -129,7 +129,7 @@ def _dashboard(ctx: RunContext) -> Service | None:
         return None
     from sla import load_policy
 
-    from .dashboard import DashboardService, create_app
+    from .web import DashboardService, create_app
 
     web = create_app(policy=load_policy(ctx.settings.policy_path), engine=ctx.engine,
                      secret=ctx.settings.dashboard_secret, now=ctx.now,
@@ -142,7 +142,7 @@ def _ai_drafts(ctx: RunContext) -> Service | None:
     # globally or for a customer, so the service always listens and checks per ticket).
     from sla import load_policy
 
-    from .ai_hook import AIDraftService
+    from .ai import AIDraftService
     from .routing import routing_from_settings
 
     return AIDraftService(

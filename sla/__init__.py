@@ -1,7 +1,8 @@
 """SLA engine: business calendars, business-time clocks and the support policy. Pure, no I/O."""
 
-from .calendar import PRESETS, BusinessCalendar, CalendarError, Hours, make_calendar, parse_hours
+from .calendar import PRESETS, BusinessCalendar, make_calendar
 from .clock import add_business_time, business_time_between, merge_pauses
+from .hours import CalendarError, Hours, parse_hours
 from .policy import ClockKind, Policy, PolicyError, Target, load_policy, parse_target
 from .ticket_clocks import ClockState, ClockStatus, TicketClocks, evaluate_clocks, format_duration
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .calendar import BusinessCalendar, Timeline
+from .calendar import BusinessCalendar
+from .timeline import Timeline
 
 __all__ = [
     "Pause",

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot import ai_hook
+from bot import ai
 from bot.config import Settings
 from bot.demo import seed
 from handlers import ai_suggest
@@ -81,8 +81,8 @@ def usage(engine: Engine) -> list[AIUsage]:
 async def test_grounded_suggestion(db: Engine, fake: FakeOpenAI) -> None:
     tid = ticket_id(db, "IVR voice bot")
     routing = Routing(engineers=(Destination("slack", "C0ENG"),))
-    result = await ai_hook.suggest_for_ticket(db, settings_for(fake), tid, routing=routing,
-                                              breaker=ai_hook.CircuitBreaker())
+    result = await ai.suggest_for_ticket(db, settings_for(fake), tid, routing=routing,
+                                         breaker=ai.CircuitBreaker())
     assert result.outcome == "ok", result.reason
     assert result.cited == ("KE-0001",) and result.retrieved[0] == "KE-0001"
     assert not result.to_customers  # policy default: engineers only
@@ -110,9 +110,9 @@ async def test_grounded_suggestion(db: Engine, fake: FakeOpenAI) -> None:
 
 async def test_customers_see_drafts_only_when_policy_allows(db: Engine, fake: FakeOpenAI) -> None:
     tid = ticket_id(db, "IVR voice bot")
-    result = await ai_hook.suggest_for_ticket(db, settings_for(fake), tid,
-                                              to_customers_policy=True,
-                                              breaker=ai_hook.CircuitBreaker())
+    result = await ai.suggest_for_ticket(db, settings_for(fake), tid,
+                                         to_customers_policy=True,
+                                         breaker=ai.CircuitBreaker())
     assert result.outcome == "ok" and result.to_customers
 
 
@@ -126,8 +126,8 @@ async def test_customers_see_drafts_only_when_policy_allows(db: Engine, fake: Fa
 async def test_ungrounded_reply_is_dropped(db: Engine, fake: FakeOpenAI, answer: str) -> None:
     fake.default = Behaviour(content=answer)
     tid = ticket_id(db, "IVR voice bot")
-    result = await ai_hook.suggest_for_ticket(db, settings_for(fake), tid,
-                                              breaker=ai_hook.CircuitBreaker())
+    result = await ai.suggest_for_ticket(db, settings_for(fake), tid,
+                                         breaker=ai.CircuitBreaker())
     assert result.outcome == "dropped" and not result.shown and result.text == ""
     kinds = [e.kind for e in events(db, tid)]
     assert "ai-suggestion" not in kinds and "ai-suggestion-dropped" in kinds
@@ -151,7 +151,7 @@ async def test_timeout_never_blocks_and_is_an_outage(db: Engine, fake: FakeOpenA
     before = clocks(db, tid)
     cfg = settings_for(fake, timeout=0.4)
     started = time.perf_counter()
-    task = ai_hook.start_for_ticket(db, cfg, tid, breaker=ai_hook.CircuitBreaker())
+    task = ai.start_for_ticket(db, cfg, tid, breaker=ai.CircuitBreaker())
     assert time.perf_counter() - started < 0.1  # the caller goes on at once
     # Intake keeps working while the model is slow: the loop is free, the database too.
     ticks = 0
@@ -172,14 +172,14 @@ async def test_server_errors_open_the_circuit(db: Engine, fake: FakeOpenAI) -> N
     fake.default = Behaviour(status=500)
     tid = ticket_id(db, "IVR voice bot")
     before = clocks(db, tid)
-    breaker = ai_hook.CircuitBreaker(threshold=2, cooldown=60)
+    breaker = ai.CircuitBreaker(threshold=2, cooldown=60)
     cfg = settings_for(fake)
-    first = await ai_hook.suggest_for_ticket(db, cfg, tid, breaker=breaker)
+    first = await ai.suggest_for_ticket(db, cfg, tid, breaker=breaker)
     assert first.outcome == "error" and "500" in first.reason
-    assert len(fake.requests) == 1 + ai_hook.MAX_RETRIES  # bounded retries
-    await ai_hook.suggest_for_ticket(db, cfg, tid, breaker=breaker)
+    assert len(fake.requests) == 1 + ai.MAX_RETRIES  # bounded retries
+    await ai.suggest_for_ticket(db, cfg, tid, breaker=breaker)
     calls = len(fake.requests)
-    third = await ai_hook.suggest_for_ticket(db, cfg, tid, breaker=breaker)
+    third = await ai.suggest_for_ticket(db, cfg, tid, breaker=breaker)
     assert third.outcome == "circuit-open"
     assert len(fake.requests) == calls  # no call while the circuit is open
     assert [u.outcome for u in usage(db)] == ["error", "error", "circuit-open"]
@@ -188,8 +188,8 @@ async def test_server_errors_open_the_circuit(db: Engine, fake: FakeOpenAI) -> N
     # After the cool-down one trial call goes through; success closes the circuit.
     fake.default = Behaviour(content=cite_first)
     breaker.clock = lambda: time.monotonic() + 61
-    fourth = await ai_hook.suggest_for_ticket(db, cfg, tid, breaker=breaker)
-    assert fourth.outcome == "ok" and not breaker.is_open(ai_hook.Route(
+    fourth = await ai.suggest_for_ticket(db, cfg, tid, breaker=breaker)
+    assert fourth.outcome == "ok" and not breaker.is_open(ai.Route(
         GLOBAL_KEY, fake.base_url, "gpt-test", "global").endpoint)
 
 
@@ -198,12 +198,12 @@ async def test_per_customer_and_product_keys(db: Engine, fake: FakeOpenAI) -> No
     with session_scope(db) as s:
         acme = directory.get_customer(s, "ACME")
         sa = directory.get_product(s, "Speech Analytics")
-        ai_hook.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme")
-        ai_hook.set_subscription(s, acme, sa, ACME_SA_KEY, None, None)
+        ai.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme")
+        ai.set_subscription(s, acme, sa, ACME_SA_KEY, None, None)
         ids = {c: directory.get_customer(s, c).id for c in ("ACME", "GULFBANK")}
         products = {p: directory.get_product(s, p).id for p in ("Voice Bot", "Speech Analytics")}
     cfg = settings_for(fake)
-    breaker = ai_hook.CircuitBreaker()
+    breaker = ai.CircuitBreaker()
     cases = [
         ("ACME", "Voice Bot", ACME_KEY, "gpt-acme"),
         ("ACME", "Speech Analytics", ACME_SA_KEY, "gpt-acme"),  # model from the customer row
@@ -212,18 +212,18 @@ async def test_per_customer_and_product_keys(db: Engine, fake: FakeOpenAI) -> No
     for code, product, _key, _model in cases:
         report = ai_suggest.Report("transcription queue stalls, No space left on device",
                                    product=product)
-        r = await ai_hook.draft_workaround(db, cfg, report, customer_id=ids[code],
-                                           product_id=products[product], breaker=breaker)
+        r = await ai.draft_workaround(db, cfg, report, customer_id=ids[code],
+                                      product_id=products[product], breaker=breaker)
         assert r.outcome == "ok"
     assert fake.keys_seen() == [k for *_, k, _ in cases]
     assert [r.body["model"] for r in fake.requests] == [m for *_, m in cases]
     # A customer without its own key is off when there is no global key either.
-    off = await ai_hook.draft_workaround(
+    off = await ai.draft_workaround(
         db, settings_for(fake, key=None), ai_suggest.Report("queue stalls"),
         customer_id=ids["GULFBANK"], breaker=breaker)
     assert off.outcome == "off" and len(fake.requests) == 3
     with session_scope(db) as s:
-        listed = json.dumps(ai_hook.subscriptions(s), ensure_ascii=False)
+        listed = json.dumps(ai.subscriptions(s), ensure_ascii=False)
     assert ACME_KEY not in listed and ACME_SA_KEY not in listed and "…" in listed
 
 
@@ -243,8 +243,8 @@ async def test_prompt_injection_does_not_leak_the_key(db: Engine, fake: FakeOpen
                                version="4.2")
     with session_scope(db) as s:
         acme = directory.get_customer(s, "ACME").id
-    r = await ai_hook.draft_workaround(db, settings_for(fake), report, customer_id=acme,
-                                       breaker=ai_hook.CircuitBreaker())
+    r = await ai.draft_workaround(db, settings_for(fake), report, customer_id=acme,
+                                  breaker=ai.CircuitBreaker())
     assert r.outcome == "ok"
     assert GLOBAL_KEY not in r.text and "abc123def456" not in r.text and "[redacted]" in r.text
     raw = fake.requests[0].raw
@@ -266,7 +266,7 @@ async def test_usage_report_sums(db: Engine, fake: FakeOpenAI) -> None:
     with session_scope(db) as s:
         acme = directory.get_customer(s, "ACME")
         vb = directory.get_product(s, "Voice Bot")
-        ai_hook.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme")
+        ai.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme")
         acme_id, vb_id = acme.id, vb.id
         # Last month's usage is not in this month's bill.
         s.add(AIUsage(at=datetime(2026, 1, 15, tzinfo=UTC), customer_id=acme_id,
@@ -275,25 +275,25 @@ async def test_usage_report_sums(db: Engine, fake: FakeOpenAI) -> None:
     cfg = settings_for(fake)
     report = ai_suggest.Report("TTS engine timeout after 3000 ms", product="Voice Bot")
     for _ in range(3):
-        await ai_hook.draft_workaround(db, cfg, report, customer_id=acme_id, product_id=vb_id,
-                                       breaker=ai_hook.CircuitBreaker())
+        await ai.draft_workaround(db, cfg, report, customer_id=acme_id, product_id=vb_id,
+                                  breaker=ai.CircuitBreaker())
     fake.by_key[ACME_KEY] = Behaviour(content='{"workaround": "x", "cited": ["NOPE-1"]}',
                                       prompt_tokens=50, completion_tokens=5)
-    await ai_hook.draft_workaround(db, cfg, report, customer_id=acme_id, product_id=vb_id,
-                                   breaker=ai_hook.CircuitBreaker())
+    await ai.draft_workaround(db, cfg, report, customer_id=acme_id, product_id=vb_id,
+                              breaker=ai.CircuitBreaker())
     month = datetime.now(UTC).strftime("%Y-%m")
     with session_scope(db) as s:
-        rows = ai_hook.usage_report(s, month, "ACME")
-        assert ai_hook.usage_report(s, month, "GULFBANK") == []
+        rows = ai.usage_report(s, month, "ACME")
+        assert ai.usage_report(s, month, "GULFBANK") == []
         with pytest.raises(ValueError):
-            ai_hook.usage_report(s, "2026-13")
+            ai.usage_report(s, "2026-13")
     [row] = rows
     assert (row["customer"], row["product"], row["model"]) == ("ACME", "Voice Bot", "gpt-acme")
     assert (row["calls"], row["prompt_tokens"], row["completion_tokens"], row["total_tokens"]) \
         == (4, 350, 35, 385)
     assert (row["ok"], row["dropped"]) == (3, 1)
     with session_scope(db) as s:
-        [jan] = ai_hook.usage_report(s, "2026-01")
+        [jan] = ai.usage_report(s, "2026-01")
     assert jan["total_tokens"] == 1998
 
 
@@ -303,7 +303,7 @@ def test_run_blocking_gives_up_at_the_hard_limit() -> None:
         return "late"
 
     started = time.perf_counter()
-    assert ai_hook.run_blocking(slow, 0.2, "gave up") == "gave up"
+    assert ai.run_blocking(slow, 0.2, "gave up") == "gave up"
     assert time.perf_counter() - started < 1
 
 
@@ -328,7 +328,7 @@ def test_checks_and_redaction() -> None:
                                 "0123456789abcdef0123456789abcdef", ["hunter22"])
     assert "abcdefghijkl" not in text and "hunter22" not in text and "0123456789abcdef" not in text
     assert n >= 3
-    assert ai_hook.mask(ACME_KEY) == "sk-…3210" and ai_hook.mask(None) == ""
+    assert ai.mask(ACME_KEY) == "sk-…3210" and ai.mask(None) == ""
 
 
 def test_cli_ai_suggest(fake: FakeOpenAI, tmp_path: Path,
@@ -362,8 +362,8 @@ async def test_run_service_drafts_for_every_new_ticket(db: Engine, fake: FakeOpe
     from handlers import hooks
 
     tid = ticket_id(db, "IVR voice bot")
-    service = ai_hook.AIDraftService(db, settings_for(fake), to_customers_policy=False,
-                                     routing=Routing(engineers=(Destination("slack", "C0ENG"),)))
+    service = ai.AIDraftService(db, settings_for(fake), to_customers_policy=False,
+                                routing=Routing(engineers=(Destination("slack", "C0ENG"),)))
     await service.start()
     try:
         # What the intake does when it opens a ticket, from a database worker thread.

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from bot.dashboard import authenticate, create_app, hash_password, set_password, verify_password
+from bot.web import authenticate, create_app, hash_password, set_password, verify_password
 from sla import Policy
 from storage import directory, tickets
 from storage.db import make_engine, session_scope

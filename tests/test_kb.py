@@ -313,7 +313,7 @@ def test_fulltext_migration_down_and_up(db_url: str) -> None:
     cols = {c["name"] for c in inspect(eng).get_columns("known_errors")}
     assert "search_text" not in cols and "known_errors_fts" not in inspect(eng).get_table_names()
     eng.dispose()
-    kb._HAS_SEARCH.clear()
+    kb.search_index._HAS_SEARCH.clear()
     upgrade(db_url)  # 0002 fills search_text for the entries already there
     eng = make_engine(db_url)
     with session_scope(eng) as s:

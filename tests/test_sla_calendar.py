@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sla import PRESETS, BusinessCalendar, CalendarError, Hours, make_calendar, parse_hours
-from sla.calendar import Timeline
 from sla.clock import add_business_time, business_time_between
+from sla.timeline import Timeline
 
 IST = ZoneInfo("Europe/Istanbul")
 DXB = ZoneInfo("Asia/Dubai")

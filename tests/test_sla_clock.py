@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sla import add_business_time, business_time_between, make_calendar, merge_pauses
-from sla.calendar import Timeline
 from sla.clock import add_business_seconds, business_seconds_between
+from sla.timeline import Timeline
 
 IST = ZoneInfo("Europe/Istanbul")
 DXB = ZoneInfo("Asia/Dubai")

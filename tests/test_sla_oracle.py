@@ -23,7 +23,7 @@ import pytest
 from pandas.tseries.offsets import CustomBusinessHour
 
 from sla import BusinessCalendar, Hours, add_business_time, business_time_between, make_calendar
-from sla.calendar import MON_FRI
+from sla.hours import MON_FRI
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 YEARS = range(2024, 2031)

@@ -1,0 +1,197 @@
+"""HTML of the dashboard pages, built in f-strings with every value escaped (``html.escape``).
+
+Jinja2 is not among the dependencies, so the pages are written here rather than as templates.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.responses import HTMLResponse
+
+from sla.attainment import Month, local
+from storage.models import Ticket
+from storage.tickets import TicketView
+
+e = html.escape
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .5em;
+font-size:.9em;vertical-align:top}th{background:#f3f3f3}
+.ok{background:#c8efc8}.warn{background:#ffe9a8}.hot{background:#ffbf80}
+.breached{background:#f08080;font-weight:bold}.paused{background:#ddd}.done{background:#eef4fb}
+nav a{margin-right:1em}.future{color:#888}.err{color:#b00}form.f{margin:.5em 0}
+"""
+
+
+def page(title: str, body: str, user: str | None = None, refresh: str = "") -> HTMLResponse:
+    """A whole page: title, the navigation when logged in, and ``body`` (already HTML)."""
+    nav = ""
+    if user:
+        nav = (f'<nav><a href="/">Open tickets</a><a href="/report">Monthly report</a>'
+               f'<span>{e(user)}</span> <form method="post" action="/logout" '
+               f'style="display:inline"><button>Log out</button></form></nav>')
+    return HTMLResponse(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)} · Destek</title>"
+        f"{refresh}<style>{CSS}</style></head><body>{nav}<h1>{e(title)}</h1>{body}"
+        "</body></html>")
+
+
+def select_options(values: list[str], chosen: str | None, blank: str) -> str:
+    """``<option>`` elements for a filter: ``blank`` (no filter) first, ``chosen`` selected."""
+    out = [f"<option value=''>{e(blank)}</option>"]
+    out += [f"<option{' selected' if v == chosen else ''}>{e(v)}</option>" for v in values]
+    return "".join(out)
+
+
+TICKER_JS = """
+<script>
+const REFRESH = %(refresh)d;
+function fmt(s){const neg=s<0;s=Math.abs(Math.floor(s));
+ const h=Math.floor(s/3600),m=Math.floor((s%%3600)/60);
+ const t=h?`${h}h ${String(m).padStart(2,'0')}m`:`${m}m`;return neg?`overdue ${t}`:t;}
+function colour(c){if(c.status==='breached'||c.remaining<0)return'breached';
+ if(c.status==='met'||c.status==='no-target')return'done';
+ if(c.status==='paused')return'paused';
+ const f=c.fraction||0;return f<0.5?'ok':f<0.75?'warn':'hot';}
+let DATA=%(data)s;
+function cell(c){if(c.status==='met'||c.status==='no-target'||c.remaining===null)return c.text;
+ return fmt(c.remaining)+(c.status==='paused'?' (paused)':'');}
+const ESC={'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'};
+function esc(s){return String(s).replace(/[&<>"']/g,ch=>ESC[ch]);}
+function td(c){return `<td class="clock ${colour(c)}" data-kind="${c.kind}"`+
+ ` title="${esc(c.target)}, due ${esc(c.deadline||'—')}">${cell(c)}</td>`;}
+function tr(t){const clocks=t.clocks.length?t.clocks.map(td).join(''):
+ '<td colspan="3">service request: no SLA clock</td>';
+ return `<tr id="t${t.number}"><td><a href="/ticket/${t.number}">#${t.number}</a></td>`+
+ `<td>${esc(t.customer)}</td><td>${t.severity}</td><td>${esc(t.status)}</td>`+
+ `<td>${esc(t.assignee||'—')}</td><td>${esc(t.summary)}</td>${clocks}</tr>`;}
+function draw(){const body=document.getElementById('rows');if(!body)return;
+ body.innerHTML=DATA.map(tr).join('');
+ document.getElementById('count').textContent=DATA.length;}
+setInterval(()=>{for(const t of DATA)for(const c of t.clocks){if(c.tick>0){c.tick--;
+ c.remaining--;if(c.target_seconds)c.fraction=1-c.remaining/c.target_seconds;}}draw();},1000);
+async function reload(){try{
+ const r=await fetch('/api/tickets'+location.search,{credentials:'same-origin'});
+ if(r.status===401){location.href='/login';return;}const j=await r.json();DATA=j.tickets;
+ document.getElementById('asof').textContent=j.as_of;draw();}catch(err){}}
+setInterval(reload,REFRESH*1000);
+</script>
+"""
+
+
+def ticket_list_html(rows: list[dict[str, Any]], filters: dict[str, str | None],
+                     choices: dict[str, list[str]], refresh: int, as_of: str) -> str:
+    """The open-tickets page: filters, the table, and the script that ticks and refreshes it."""
+    form = (
+        "<form class='f' method='get' action='/'>"
+        f"<select name='customer'>{select_options(choices['customer'], filters['customer'], 'all customers')}</select> "  # noqa: E501
+        f"<select name='severity'>{select_options(choices['severity'], filters['severity'], 'all severities')}</select> "  # noqa: E501
+        f"<select name='assignee'>{select_options(choices['assignee'], filters['assignee'], 'anyone')}</select> "  # noqa: E501
+        "<button>Filter</button></form>")
+    head = ("<table id='tickets'><thead><tr><th>#</th><th>customer</th><th>sev</th>"
+            "<th>status</th><th>assignee</th><th>summary</th><th>response</th>"
+            "<th>workaround</th><th>resolution</th></tr></thead><tbody id='rows'>")
+    body_rows = []
+    for r in rows:
+        cells = "".join(
+            f"<td class='clock {c['colour']}' data-kind='{c['kind']}'>{e(c['text'])}</td>"
+            for c in r["clocks"]) or "<td colspan='3'>service request: no SLA clock</td>"
+        body_rows.append(
+            f"<tr id='t{r['number']}'><td><a href='/ticket/{r['number']}'>#{r['number']}</a>"
+            f"</td><td>{e(r['customer'])}</td><td>{r['severity']}</td><td>{e(r['status'])}</td>"
+            f"<td>{e(r['assignee'] or '—')}</td><td>{e(r['summary'])}</td>{cells}</tr>")
+    legend = ("<p>Colours: <span class='ok'>under 50 %</span> <span class='warn'>50–75 %</span>"
+              " <span class='hot'>over 75 %</span> <span class='breached'>breached</span> "
+              "<span class='paused'>paused (waiting, P17)</span> of each target's business "
+              "time used.</p>")
+    data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
+    return (form + f"<p><span id='count'>{len(rows)}</span> open tickets, as of "
+            f"<span id='asof'>{e(as_of)}</span>; refreshes every {refresh} s.</p>" + legend
+            + head + "".join(body_rows) + "</tbody></table>"
+            + TICKER_JS % {"refresh": refresh, "data": data})
+
+
+def md_to_html(markdown: str) -> str:
+    """Enough Markdown for our own report: headings, pipe tables, paragraphs."""
+    out: list[str] = []
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        if table:
+            head, *rest = table
+            out.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in head) + "</tr>"
+                       + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                                 for r in rest) + "</table>")
+            table.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().replace("\\|", "|")
+                     for c in line.strip().strip("|").split(" | ")]
+            if not all(set(c) <= {"-"} for c in cells):
+                table.append(cells)
+            continue
+        flush()
+        if line.startswith("## "):
+            out.append(f"<h2>{e(line[3:])}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h2>{e(line[2:])}</h2>")
+        elif line.strip():
+            out.append(f"<p>{e(line)}</p>")
+    flush()
+    return "\n".join(out)
+
+
+def login_page(message: str = "", status: int = 200) -> HTMLResponse:
+    """The login form, with ``message`` above it when a login was refused."""
+    err = f"<p class='err' id='error'>{e(message)}</p>" if message else ""
+    resp = page("Destek dashboard — log in", err + (
+        "<form method='post' action='/login'><p><label>Name or e-mail<br>"
+        "<input name='name' id='name' autocomplete='username'></label></p>"
+        "<p><label>Password<br><input type='password' name='password' id='password' "
+        "autocomplete='current-password'></label></p><button id='login'>Log in</button>"
+        "</form>"))
+    resp.status_code = status
+    return resp
+
+
+def ticket_head_html(t: Ticket, view: TicketView, tz: str) -> str:
+    """The ticket's facts above its clocks (read while the ticket's session is open)."""
+    return (
+        f"<p><b>{e(view.customer.code)}</b> · {t.severity} · {e(t.plan)} · {e(t.kind)} "
+        f"· {e(t.status)} · {e(view.product.name if view.product else '—')} "
+        f"{e(t.version_text or '')} · assignee {e(view.assignee.name if view.assignee else '—')}"  # noqa: E501
+        f" · reported {local(t.reported_at, tz)} ({e(tz)})</p>"
+        f"<p>{e(t.description)}</p>")
+
+
+def ticket_body_html(head: str, clocks: list[dict[str, Any]], items: list[dict[str, str]],
+                     tz: str) -> str:
+    """One ticket's page body: its facts, a row per clock and the timeline."""
+    clock_table = "<table id='clocks'><tr><th>target</th><th>limit</th><th>deadline</th>" \
+        "<th>state</th><th>remaining</th></tr>" + "".join(
+            f"<tr><td>{c['kind']}</td><td>{e(c['target'])}</td><td>{e(c['deadline'] or '—')}"
+            f"</td><td>{e(c['status'])}</td><td class='clock {c['colour']}'>{e(c['text'])}"
+            "</td></tr>" for c in clocks) + "</table>"
+    rows = "".join(
+        f"<tr class='{it['type']}{' future' if it['future'] else ''}'><td>{e(it['at'])}</td>"
+        f"<td>{e(it['type'])}</td><td>{e(it['title'])}</td><td>{e(it['text'])}</td></tr>"
+        for it in items)
+    return (head + clock_table + "<h2>Timeline</h2><table id='timeline'><tr><th>when ("
+            f"{e(tz)})</th><th>type</th><th>what</th><th>detail</th></tr>{rows}</table>")
+
+
+def report_body_html(month: Month, codes: list[str], code: str | None, markdown: str) -> str:
+    """The monthly report page body: the month and customer form, the chart, the report."""
+    query = urlencode({"month": str(month), **({"customer": code} if code else {})})
+    form = ("<form class='f' method='get' action='/report'>"
+            f"<input name='month' value='{month}' size='8'> "
+            f"<select name='customer'>{select_options(codes, code, 'all customers')}</select> "
+            "<button>Show</button></form>")
+    return (form + f"<p><img id='chart' src='/report.png?{e(query)}' alt='SLA chart' "
+            "width='900'></p>" + md_to_html(markdown))
