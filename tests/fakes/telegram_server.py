@@ -54,11 +54,16 @@ class FakeTelegram:
         self.errors: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: str | None = None
+        # The highest getUpdates offset the bot has sent: every update below it is confirmed
+        # (processed, as far as Telegram knows) and forgotten. See ``wait_confirmed``.
+        self.confirmed = 0
+        self.handed_out: list[int] = []  # update_id of every update getUpdates returned
         self._ids = itertools.count(1)
         self._msg_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
+        self._new_offset = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port = 0
@@ -184,6 +189,21 @@ class FakeTelegram:
             except TimeoutError:
                 pass
 
+    async def wait_confirmed(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until the bot confirmed ``update_id`` (a later getUpdates with a higher
+        offset): a polling bot asks for the next offset only after it handled the batch."""
+        deadline = time.monotonic() + timeout
+        while self.confirmed <= update_id:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"update {update_id} not confirmed after {timeout}s "
+                                   f"(offset {self.confirmed})")
+            self._new_offset.clear()
+            try:
+                await asyncio.wait_for(self._new_offset.wait(), left)
+            except TimeoutError:
+                pass
+
     # -- the API -------------------------------------------------------------------------
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -244,6 +264,9 @@ class FakeTelegram:
         # Updates below the offset are confirmed: Telegram forgets them.
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            if offset > self.confirmed:
+                self.confirmed = offset
+                self._new_offset.set()
         deadline = time.monotonic() + timeout
         while not self.updates:
             left = deadline - time.monotonic()
@@ -254,7 +277,9 @@ class FakeTelegram:
                 await asyncio.wait_for(self._new_update.wait(), left)
             except TimeoutError:
                 return []
-        return self.updates[:limit]
+        batch = self.updates[:limit]
+        self.handed_out += [int(u["update_id"]) for u in batch]
+        return batch
 
     def _sent_message(self, p: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
         chat_id = int(p["chat_id"])
