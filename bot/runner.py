@@ -80,22 +80,12 @@ class PeriodicTask:
 
 
 async def sweep_once(ctx: RunContext) -> int:
-    """Remind/expire abandoned dialogs and tell their users; returns how many were told."""
-    def work() -> list[tuple[str, str, Reply]]:
+    """Remind/expire abandoned dialogs (queued in the outbox); returns how many were queued."""
+    def work() -> int:
         with session_scope(ctx.engine, ctx.now) as s:
-            return sweep_dialogs(s, ctx.now(), ctx.intake)
+            return len(sweep_dialogs(s, ctx.now(), ctx.intake))
 
-    told = 0
-    for channel_name, target, reply in await asyncio.to_thread(work):
-        channel = ctx.channels.get(channel_name)
-        if channel is None:
-            continue  # console users read it when they come back
-        try:
-            await channel.send(target, reply)
-            told += 1
-        except Exception:  # noqa: BLE001
-            log.exception("could not remind %s:%s", channel_name, target)
-    return told
+    return await asyncio.to_thread(work)
 
 
 def _telegram(ctx: RunContext) -> Service | None:

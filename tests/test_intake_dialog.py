@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.demo import seed
 from handlers import dialog
@@ -388,6 +388,12 @@ def test_sweep_reminds_once_then_expires(world: Driver) -> None:
     with Session(world.engine) as s:
         assert list(s.exec(select(DialogSession))) == []
         assert list(s.exec(select(Attachment))) == []
+        # Both went out through the outbox, to the chat the dialog was in, once each.
+        sent = [(m.channel, m.target, m.text) for m in s.exec(
+            select(OutboxMessage).where(col(OutboxMessage.key).startswith("dialog:"))
+            .order_by(col(OutboxMessage.id)))]
+        assert [(c, tg) for c, tg, _ in sent] == [("telegram", AYSE)] * 2
+        assert "tamamlanmadı" in sent[0][2] and "süresi doldu" in sent[1][2]
 
 
 def test_whole_report_at_once_for_modals(world: Driver) -> None:

@@ -341,8 +341,9 @@ async def test_runner_reminds_over_telegram_and_stops_on_sigterm(
     services, has_channel = build_services(ctx)
     names = [s.name for s in services]
     assert has_channel and names.index("telegram") < names.index("dialog-sweeper")
-    # Only this services here (the others have their own tests).
-    services = [s for s in services if s.name in ("telegram", "dialog-sweeper")]
+    # The channel, the sweeper and the outbox worker (in the SLA scheduler) that delivers its
+    # reminder; the others have their own tests.
+    services = [s for s in services if s.name in ("telegram", "dialog-sweeper", "sla-scheduler")]
     runner = asyncio.create_task(run_services(services, freeze_heap=False))
     await fake.wait_sent(2, "setMyCommands")
     jane = Chat(fake, 3001)
