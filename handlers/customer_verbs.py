@@ -34,13 +34,23 @@ def run(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> li
     verb = (msg.command or "").lower()
     if verb == "lang":  # works before anything else: also for people we do not know yet
         return [lang(session, msg)]
+    found = identified(session, msg, now)
+    if isinstance(found, Reply):
+        return [found]
+    who, row, language = found
+    return _VERBS[verb](session, cfg, who, row, msg, language, now)
+
+
+def identified(session: Session, msg: Incoming, now: datetime,
+               ) -> tuple[Identity, DialogSession | None, str] | Reply:
+    """The sender as a customer who may report (P9, P12), their dialog in progress and their
+    language; or the polite refusal (a dialog of someone refused now is dropped)."""
     who, row = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint)
     if isinstance(who, Refusal):
         if row is not None:  # contract expired or training withdrawn mid-dialog
             intake.discard(session, row)
-        return [Reply(who.text, meta={"refused": who.reason})]
-    language = row.language if row is not None else who.language
-    return _VERBS[verb](session, cfg, who, row, msg, language, now)
+        return Reply(who.text, meta={"refused": who.reason})
+    return who, row, row.language if row is not None else who.language
 
 
 def lang(session: Session, msg: Incoming) -> Reply:

@@ -26,7 +26,7 @@ from storage.models import Contact, Ticket
 from . import conversation, customer_verbs, intake
 from .commands import STAFF_ROLES, VERBS, execute_command
 from .i18n import t
-from .identity import Refusal, contact_language, identify_with_dialog, lookup_contact
+from .identity import contact_language, lookup_contact
 from .intake import IntakeConfig
 from .text import strip_nul
 from .types import COMMAND_STEP, Incoming, Reply
@@ -77,12 +77,10 @@ def _as_command(session: Session, cfg: IntakeConfig, actor: Contact | None, line
 
 def _customer(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime,
               on: Ticket | None = None) -> list[Reply]:
-    who, row = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint)
-    if isinstance(who, Refusal):
-        if row is not None:  # contract expired or training withdrawn mid-dialog
-            intake.discard(session, row)
-        return [Reply(who.text, meta={"refused": who.reason})]
-    lang = row.language if row is not None else who.language
+    found = customer_verbs.identified(session, msg, now)
+    if isinstance(found, Reply):
+        return [found]
+    who, row, lang = found
     ticket = on
     if ticket is None and row is None and (msg.text or msg.files):
         ticket = conversation.ticket_awaiting(session, who, msg.channel)
