@@ -19,6 +19,7 @@ from storage import directory, tickets
 from storage.clock import system_clock
 from storage.db import engine_for, session_scope, upgrade
 from storage.directory import RecordError
+from storage.identities import HOME, identities_of
 
 from .config import Settings, get_settings
 from .sla_batch import CaseError, DeadlineCalculator, parse_instant, parse_pause
@@ -189,6 +190,20 @@ def contract_list(customer: str | None = None, as_json: JsonOpt = False) -> None
     emit(rows, as_json, ["id", "customer", "plan", "start", "end", "active"])
 
 
+# The per-platform fields of `contact add` and `contact list` (the names scripts use since the
+# first release): the channel each one is, and the type its value is shown with.
+ID_FIELDS: dict[str, tuple[str, type]] = {
+    "slack_id": ("slack", str), "telegram_id": ("telegram", int),
+}
+
+
+def _id_value(value: str, kind: type) -> Any:
+    try:
+        return kind(value)
+    except ValueError:  # an id set by other means than the typed option: shown as stored
+        return value
+
+
 @contact_app.command("add")
 def contact_add(
     customer: Annotated[str, typer.Argument(help="Customer code ('-' for vendor staff)")],
@@ -201,10 +216,12 @@ def contact_add(
     email: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Add a contact (only trained customer contacts may open tickets, P12)."""
+    given = {"slack_id": slack_id, "telegram_id": telegram_id}
+    ids = {ID_FIELDS[k][0]: str(v) for k, v in given.items() if v is not None}
     with session() as s:
         c = directory.add_contact(
             s, None if customer == "-" else customer, name, role, trained, language,
-            slack_id, telegram_id, email,
+            email=email, identities=ids,
         )
         cid = c.id
     typer.echo(f"contact {cid} added: {name} ({role}{', trained' if trained else ''})")
@@ -212,19 +229,24 @@ def contact_add(
 
 @contact_app.command("list")
 def contact_list(customer: str | None = None, as_json: JsonOpt = False) -> None:
-    """List contacts."""
+    """List contacts, with their user ids per channel ("identities": all of them)."""
     with session() as s:
         codes = {c.id: c.code for c in directory.list_customers(s)}
-        rows = [
-            {
+        contacts = directory.list_contacts(s, customer)
+        found = identities_of(s, [c.id or 0 for c in contacts])
+        rows = []
+        for c in contacts:
+            mine = found.get(c.id or 0, [])
+            home = {i.channel: i.external_id for i in mine if i.workspace == HOME}
+            rows.append({
                 "id": c.id, "customer": codes.get(c.customer_id or -1), "name": c.name,
                 "role": c.role, "trained": c.trained, "language": c.language,
-                "slack_id": c.slack_id, "telegram_id": c.telegram_id,
-            }
-            for c in directory.list_contacts(s, customer)
-        ]
-    emit(rows, as_json, ["id", "customer", "name", "role", "trained", "language", "slack_id",
-                         "telegram_id"])
+                **{field: _id_value(home[channel], kind) if channel in home else None
+                   for field, (channel, kind) in ID_FIELDS.items()},
+                "identities": [{"channel": i.channel, "workspace": i.workspace,
+                                "external_id": i.external_id} for i in mine],
+            })
+    emit(rows, as_json, ["id", "customer", "name", "role", "trained", "language", *ID_FIELDS])
 
 
 @product_app.command("add")

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from handlers.hooks import on_ticket_changed
@@ -46,6 +47,7 @@ from storage import oncall, outbox, tickets
 from storage.clock import Clock, frozen, system_clock
 from storage.db import make_engine, session_scope
 from storage.directory import calendar_of
+from storage.identities import external_ids
 from storage.models import (
     Contact,
     Customer,
@@ -167,15 +169,18 @@ class Routes:
         )
 
     def person(self, contact: Contact) -> Dest | None:
-        """A direct message to a vendor contact on the first channel that reaches them."""
+        """A direct message to a vendor contact on the first channel that reaches them (their
+        identities are read through the session the contact was loaded in)."""
         lang = contact.language or "en"
-        if self.slack and contact.slack_id:
-            return Dest("slack", contact.slack_id, lang)
-        if self.telegram and contact.telegram_id:
-            return Dest("telegram", str(contact.telegram_id), lang)
-        if not (self.slack or self.telegram):
+        chats = [name for name, on in (("slack", self.slack), ("telegram", self.telegram)) if on]
+        if not chats:
             return Dest("console", f"contact:{contact.id}", lang)
-        return None
+        session = object_session(contact)
+        if session is None:
+            raise ValueError(f"contact {contact.id} is not in a session: its identities "
+                             "cannot be read")
+        ids = external_ids(session, contact.id or 0)  # type: ignore[arg-type]
+        return next((Dest(name, ids[name], lang) for name in chats if name in ids), None)
 
 
 threshold_prefix = threshold_id  # outbox keys of a threshold start with its identity

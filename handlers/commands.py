@@ -33,6 +33,7 @@ from sla import ClockState, ClockStatus, Policy, format_duration
 from storage import outbox
 from storage import tickets as store
 from storage.directory import name_key
+from storage.identities import owners
 from storage.models import Contact, Customer, Role, Ticket, TicketEvent, TicketPause, TicketStatus
 
 from . import ticket_updates as updates
@@ -495,8 +496,9 @@ def find_engineer(session: Session, ref: str) -> Contact | None:
         select(Contact).where(col(Contact.role).in_(STAFF_ROLES), Contact.active == True)  # noqa: E712
         .order_by(col(Contact.id))
     ))
+    named = owners(session, ref)  # whoever has this user id on a chat channel
     for c in staff:
-        if ref in (c.slack_id, c.name) or (ref.isdigit() and int(ref) in (c.telegram_id, c.id)):
+        if ref == c.name or c.id in named or (ref.isdigit() and int(ref) == c.id):
             return c
     # Typed without case or accents ("elif sahin", "Deniz"): only when one person matches.
     key = name_key(ref)

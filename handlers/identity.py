@@ -15,6 +15,7 @@ from sqlalchemy import Date, and_, bindparam
 from sqlmodel import Session, col, select
 
 from storage.directory import customer_calendar, local_today
+from storage.identities import HOME, bind_params, by_contact_id, contact_for, restrict
 from storage.models import Contact, Contract, Customer, DialogSession, Role
 
 from .i18n import normalise_language, register, t
@@ -85,21 +86,16 @@ class Refusal:
     contact: Contact | None = None
 
 
-def lookup_contact(session: Session, channel: str, user_key: str) -> Contact | None:
-    """The contact a channel user maps to (Telegram id, Slack id, or contact id on the console)."""
-    if channel == "telegram":
-        if not user_key.lstrip("-").isdigit():
-            return None
-        return session.exec(select(Contact).where(Contact.telegram_id == int(user_key))).first()
-    if channel == "slack":
-        return session.exec(select(Contact).where(Contact.slack_id == user_key)).first()
-    if user_key.isdigit():
-        return session.get(Contact, int(user_key))
-    return None
+def lookup_contact(
+    session: Session, channel: str, user_key: str, workspace: str = HOME
+) -> Contact | None:
+    """The contact a channel user maps to (their platform user id in ``workspace``, the home
+    one by default; the contact id on the console)."""
+    return contact_for(session, channel, user_key, workspace)
 
 
 @functools.cache
-def _lookup_statement(by: str) -> Any:
+def _lookup_statement(contact_id_key: bool) -> Any:
     """The per-message identity query, built once per key kind (building a select costs
     more than running it on SQLite); the values are bound parameters."""
     query = (
@@ -113,30 +109,21 @@ def _lookup_statement(by: str) -> Any:
                                   col(DialogSession.user_key) == bindparam("user_key")),
               isouter=True)
     )
-    column = {"telegram": Contact.telegram_id, "slack": Contact.slack_id, "id": Contact.id}[by]
-    return query.where(column == bindparam("key"))
+    return restrict(query, contact_id_key)
 
 
 def _lookup(
-    session: Session, channel: str, user_key: str, now: datetime
+    session: Session, channel: str, user_key: str, now: datetime, workspace: str = HOME
 ) -> tuple[Contact, Customer | None, list[Contract], DialogSession | None] | None:
     """Contact, customer, the contracts around today and the user's dialog in one round trip
     (this runs for every message)."""
-    utc_today = now.date()
-    key: int | str
-    if channel == "telegram":
-        if not user_key.lstrip("-").isdigit():
-            return None
-        by, key = "telegram", int(user_key)
-    elif channel == "slack":
-        by, key = "slack", user_key
-    elif user_key.isdigit():
-        by, key = "id", int(user_key)
-    else:
+    key = bind_params(channel, user_key, workspace)
+    if key is None:
         return None
+    utc_today = now.date()
     params = {"until": utc_today + timedelta(days=1), "since": utc_today - timedelta(days=1),
-              "channel": channel, "user_key": user_key, "key": key}
-    rows = list(session.exec(_lookup_statement(by), params=params))
+              "channel": channel, "user_key": user_key, **key}
+    rows = list(session.exec(_lookup_statement(by_contact_id(channel)), params=params))
     if not rows:
         return None
     return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None], rows[0][3]
@@ -155,17 +142,19 @@ def contact_language(contact: Contact | None, customer: Customer | None, hint: s
 
 
 def identify(
-    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None
+    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None,
+    workspace: str = HOME,
 ) -> Identity | Refusal:
     """Identify the sender and check P9 (active contract) and P12 (trained contact)."""
-    return identify_with_dialog(session, channel, user_key, now, hint)[0]
+    return identify_with_dialog(session, channel, user_key, now, hint, workspace)[0]
 
 
 def identify_with_dialog(
-    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None
+    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None,
+    workspace: str = HOME,
 ) -> tuple[Identity | Refusal, DialogSession | None]:
     """:func:`identify`, plus the user's dialog in progress (None for unknown users)."""
-    found = _lookup(session, channel, user_key, now)
+    found = _lookup(session, channel, user_key, now, workspace)
     if found is None:
         lang = contact_language(None, None, hint)
         log.info("refused %s user %s: unknown", channel, user_key)

@@ -31,6 +31,7 @@ from storage.directory import (
     local_today,
     support_window,
 )
+from storage.identities import external_ids
 from storage.models import (
     Contact,
     Customer,
@@ -83,8 +84,7 @@ def _channel_of(session: Session, contact: Contact) -> tuple[str, str] | None:
                                      col(Ticket.channel).in_(["slack", "telegram"]))
         .order_by(col(Ticket.reported_at).desc())
     ).first()
-    ids = {"slack": contact.slack_id,
-           "telegram": str(contact.telegram_id) if contact.telegram_id else None}
+    ids = external_ids(session, contact.id or 0)
     for channel in ([latest] if latest else []) + ["slack", "telegram"]:
         target = ids.get(channel)
         if target:

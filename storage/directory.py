@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,9 +13,11 @@ from sqlmodel import Session, col, select
 
 from sla import BusinessCalendar, make_calendar
 
+from .identities import HOME, by_contact_id, holder
 from .kb import fold
 from .models import (
     Contact,
+    ContactIdentity,
     Contract,
     ContractProduct,
     Customer,
@@ -169,10 +172,19 @@ def add_contact(
     trained: bool = False,
     language: str | None = None,
     slack_id: str | None = None,
-    telegram_id: int | None = None,
+    telegram_id: int | str | None = None,
     email: str | None = None,
+    identities: Mapping[str, str] | None = None,
 ) -> Contact:
+    """A contact, with their user ids on chat channels in the home workspace: ``identities``
+    maps a channel to the id; ``slack_id`` and ``telegram_id`` are shorthands for those two,
+    in the positions callers have passed them since the first release. A name or an id
+    another contact already has is refused, and nothing is written."""
     _check_language(language)
+    wanted = {channel: str(value).strip()
+              for channel, value in (("slack", slack_id), ("telegram", telegram_id))
+              if value is not None and str(value).strip()}
+    wanted.update({channel: value.strip() for channel, value in (identities or {}).items()})
     if role not in tuple(Role):
         raise RecordError(f"unknown role {role!r}: use customer, engineer or manager")
     customer_id = None
@@ -189,19 +201,66 @@ def add_contact(
            for other in session.exec(select(Contact.name).where(same_org))):
         whose = f"customer {customer_code}" if customer_id is not None else "the vendor's staff"
         raise RecordError(f"{whose} already has a contact named {name!r}")
-    if slack_id and session.exec(select(Contact).where(Contact.slack_id == slack_id)).first():
-        raise RecordError(f"Slack user {slack_id} is already a contact")
-    if telegram_id and session.exec(
-        select(Contact).where(Contact.telegram_id == telegram_id)
-    ).first():
-        raise RecordError(f"Telegram user {telegram_id} is already a contact")
+    for channel, external_id in wanted.items():
+        _check_identity(session, None, channel, external_id, HOME)
     contact = Contact(
         customer_id=customer_id, name=name, role=role, trained=trained, language=language,
-        slack_id=slack_id, telegram_id=telegram_id, email=email,
+        email=email,
     )
     session.add(contact)
     session.flush()
+    for channel, external_id in wanted.items():
+        set_identity(session, contact, channel, external_id)
     return contact
+
+
+# A channel name as adapters and the outbox spell it ("slack", "telegram").
+_CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,15}")
+
+
+def _check_identity(
+    session: Session, contact: Contact | None, channel: str, external_id: str, workspace: str
+) -> ContactIdentity | None:
+    """Refuse an identity that cannot be stored or is someone else's; the row that already
+    has it when it is this contact's own."""
+    if by_contact_id(channel):
+        raise RecordError(f"the {channel} addresses contacts by their contact id: "
+                          "it needs no user id")
+    if not _CHANNEL.fullmatch(channel):
+        raise RecordError(f"channel {channel!r}: use a lower-case word, at most 16 letters")
+    if not external_id or len(external_id) > 64:
+        raise RecordError(f"{channel} user id {external_id!r}: give 1 to 64 characters")
+    if len(workspace) > 64:
+        raise RecordError(f"{channel} workspace {workspace!r}: at most 64 characters")
+    taken = holder(session, channel, external_id, workspace)
+    if taken is not None and (contact is None or taken.contact_id != contact.id):
+        other = session.get(Contact, taken.contact_id)
+        where = f" in workspace {workspace}" if workspace else ""
+        raise RecordError(f"{channel.capitalize()} user {external_id}{where} is already a "
+                          f"contact: {other.name if other else '?'} (contact {taken.contact_id})")
+    return taken
+
+
+def set_identity(
+    session: Session, contact: Contact, channel: str, external_id: str, workspace: str = HOME
+) -> ContactIdentity:
+    """Give ``contact`` the user id ``external_id`` on ``channel`` in ``workspace`` (the home
+    one by default), replacing the id they had there; an id another contact has is refused."""
+    external_id = external_id.strip()
+    same = _check_identity(session, contact, channel, external_id, workspace)
+    if same is not None:
+        return same
+    row = session.exec(select(ContactIdentity).where(
+        ContactIdentity.contact_id == contact.id, ContactIdentity.channel == channel,
+        ContactIdentity.workspace == workspace)).first()
+    if row is None:
+        row = ContactIdentity(contact_id=contact.id or 0, channel=channel, workspace=workspace,
+                              external_id=external_id)
+    else:
+        row.external_id = external_id
+    session.add(row)
+    session.flush()
+    return row
 
 
 def name_key(name: str) -> str:
@@ -210,11 +269,13 @@ def name_key(name: str) -> str:
 
 
 def find_contact(session: Session, ref: str) -> Contact | None:
-    """A contact by id, exact name, Slack id or Telegram id; else by the name typed without
-    case or accents ("Ayse Demir" is Ayşe Demir) when exactly one contact has it."""
-    conditions: list[Any] = [Contact.name == ref, Contact.slack_id == ref]
+    """A contact by id, exact name or a chat user id (Slack, Telegram...); else by the name
+    typed without case or accents ("Ayse Demir" is Ayşe Demir) when exactly one contact has
+    it."""
+    by_identity = select(ContactIdentity.contact_id).where(ContactIdentity.external_id == ref)
+    conditions: list[Any] = [Contact.name == ref, col(Contact.id).in_(by_identity)]
     if ref.isdigit():
-        conditions += [Contact.id == int(ref), Contact.telegram_id == int(ref)]
+        conditions.append(Contact.id == int(ref))
     found = session.exec(select(Contact).where(or_(*conditions)).order_by(col(Contact.id))).first()
     key = name_key(ref)
     if found is not None or not key:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint, event
+from sqlalchemy import Index, Text, UniqueConstraint, event
 from sqlmodel import Field, Session, SQLModel
 
 from .clock import stamp_new_rows
@@ -85,11 +85,35 @@ class Contact(SQLModel, table=True):
     trained: bool = False
     language: str | None = Field(default=None, max_length=2)
     email: str | None = Field(default=None, max_length=200)
-    slack_id: str | None = Field(default=None, unique=True, max_length=32)
-    telegram_id: int | None = Field(default=None, unique=True, sa_type=BigInteger)
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = _stamp()
+
+
+HOME_WORKSPACE = ""  # ContactIdentity.workspace of the deployment's own Slack team / Telegram bot
+
+
+class ContactIdentity(SQLModel, table=True):
+    """Who a contact is on one chat platform: the platform's user id in one workspace.
+
+    The key is (channel, workspace, external_id): ``workspace`` is the Slack team or Telegram
+    bot the id belongs to, ``""`` for the deployment's own; Slack Connect brings other teams'
+    users, whose ids are only unique within their team. A contact has at most one identity per
+    channel and workspace (that constraint is also the index for a contact's identities).
+    """
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (
+        UniqueConstraint("channel", "workspace", "external_id",
+                         name="uq_contact_identities_key"),
+        UniqueConstraint("contact_id", "channel", "workspace",
+                         name="uq_contact_identities_contact"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id")
+    channel: str = Field(max_length=16)  # slack | telegram | ... (never console: see identities)
+    workspace: str = Field(default=HOME_WORKSPACE, max_length=64)
+    external_id: str = Field(max_length=64)
 
 
 class Product(SQLModel, table=True):

@@ -56,6 +56,21 @@ def test_describe_records_and_list_as_json(cli) -> None:  # type: ignore[no-unty
         ("ACME", "Europe/Istanbul"), ("NW", "America/Chicago")]
     contacts = json.loads(cli("contact", "list", "--json").output)
     assert contacts[0]["name"] == "Ayşe Demir" and contacts[0]["telegram_id"] == 123
+    assert contacts[0]["slack_id"] == "U123"
+    assert contacts[0]["identities"] == [
+        {"channel": "slack", "workspace": "", "external_id": "U123"},
+        {"channel": "telegram", "workspace": "", "external_id": "123"}]
+    # a platform id that is someone else's: one clear line, and no contact added
+    r = cli("contact", "add", "ACME", "Mehmet Kaya", "--slack-id", "U999", "--telegram-id",
+            "123", ok=False)
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "Telegram user 123 is already a contact: Ayşe Demir" in r.output
+    cli("contact", "add", "-", "Deniz Yılmaz", "--role", "engineer", "--slack-id", "U999")
+    table = cli("contact", "list").output
+    assert "SLACK_ID" in table and "TELEGRAM_ID" in table and "U999" in table
+    contacts = json.loads(cli("contact", "list", "--json").output)
+    assert [(c["name"], c["slack_id"], c["telegram_id"]) for c in contacts] == [
+        ("Ayşe Demir", "U123", 123), ("Deniz Yılmaz", "U999", None)]
     contracts = json.loads(cli("contract", "list", "--json").output)
     assert contracts[0]["plan"] == "premium" and contracts[0]["products"] == ["Voice Bot"]
     versions = json.loads(cli("version", "list", "--json").output)

@@ -52,7 +52,7 @@ def _schema_drift(url: str) -> list[object]:
 
 def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == _head() == "0004"
+    assert current_revision(empty_db_url) == _head() == "0005"
     assert _schema_drift(empty_db_url) == []
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())
@@ -64,13 +64,20 @@ def test_head_downgrades_one_step_and_back(empty_db_url: str) -> None:
     from alembic import command
 
     upgrade(empty_db_url)
+    command.downgrade(alembic_config(empty_db_url), "0004")
+    engine = make_engine(empty_db_url)
+    tables = inspect(engine).get_table_names()
+    columns = {c["name"] for c in inspect(engine).get_columns("contacts")}
+    assert "contact_identities" not in tables and {"slack_id", "telegram_id"} <= columns
+    engine.dispose()
     command.downgrade(alembic_config(empty_db_url), "0003")
     engine = make_engine(empty_db_url)
     tables = inspect(engine).get_table_names()
     assert "pages" not in tables and "oncall_rotations" not in tables and "leases" in tables
     engine.dispose()
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0004"
+    assert current_revision(empty_db_url) == "0005"
+    assert _schema_drift(empty_db_url) == []
 
 
 def _fill_release_0001(url: str) -> dict[str, int]:
@@ -149,7 +156,7 @@ def test_upgrade_from_the_previous_release_keeps_data_and_works(
     upgrade(url, "0001")
     ids = _fill_release_0001(url)
     upgrade(url)
-    assert current_revision(url) == "0004"
+    assert current_revision(url) == "0005"
     assert _schema_drift(url) == []
 
     engine = make_engine(url)
@@ -218,3 +225,142 @@ def test_two_replicas_upgrading_at_once_both_succeed(empty_db_url: str) -> None:
     assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _out, err in results]
     assert current_revision(empty_db_url) == _head()
     assert _schema_drift(empty_db_url) == []
+
+
+def _fill_release_0004_contacts(url: str) -> dict[str, int]:
+    """Contacts as release 0004 stored them (a column per platform), with rows that point at
+    them: a ticket, an on-call override and a page."""
+    engine = make_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    stamp = "'2026-01-02 08:00:00+00'" if pg else "'2026-01-02 08:00:00'"
+    ids: dict[str, int] = {}
+    with engine.begin() as c:
+        def insert(sql: str, **params: object) -> int:
+            return int(c.execute(text(sql + " RETURNING id"), params).scalar_one())
+
+        ids["customer"] = insert(
+            "INSERT INTO customers (code, name, calendar, language, created_at) VALUES "
+            f"('ACME', 'Acme', 'TR', 'tr', {stamp})")
+        contact = ("INSERT INTO contacts (customer_id, name, role, trained, language, email, "
+                   "slack_id, telegram_id, active, created_at) VALUES (:c, :n, :r, TRUE, 'tr', "
+                   f":e, :s, :t, TRUE, {stamp})")
+        ids["both"] = insert(contact, c=ids["customer"], n="Ayşe Demir", r="customer",
+                             e="ayse@acme.example", s="U0ACME01", t=1001)
+        ids["slack"] = insert(contact, c=None, n="Deniz Yılmaz", r="engineer", e=None,
+                              s="U0ENG001", t=None)
+        ids["telegram"] = insert(contact, c=ids["customer"], n="Mehmet Kaya", r="customer",
+                                 e=None, s=None, t=5_000_000_000)  # beyond 32 bits
+        ids["none"] = insert(contact, c=ids["customer"], n="Nobody", r="customer", e=None,
+                             s=None, t=None)
+        ids["ticket"] = insert(
+            "INSERT INTO tickets (customer_id, contact_id, version_past_eos, summary, "
+            "description, severity, remote_access, kind, status, tier, plan, family, calendar, "
+            "language, channel, assignee_id, reported_at, created_at) VALUES (:c, :ct, FALSE, "
+            "'old ticket', '', 'S3', TRUE, 'defect', 'open', 1, 'standard', 'call-recording', "
+            f"'TR', 'tr', 'telegram', :e, {stamp}, {stamp})",
+            c=ids["customer"], ct=ids["both"], e=ids["slack"])
+        insert("INSERT INTO oncall_overrides (layer, engineer_id, starts_at, ends_at, reason, "
+               f"created_by, created_at) VALUES ('primary', :e, {stamp}, {stamp}, 'swap', "
+               f"'test', {stamp})", e=ids["slack"])
+        insert("INSERT INTO pages (ticket_id, trigger, status, step, started_at, acked_by_id, "
+               f"note) VALUES (:t, 'open', 'acked', 1, {stamp}, :e, '')",
+               t=ids["ticket"], e=ids["slack"])
+    engine.dispose()
+    return ids
+
+
+def _old_columns(url: str) -> dict[int, tuple[str | None, int | None]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            return {int(r[0]): (r[1], None if r[2] is None else int(r[2])) for r in c.execute(
+                text("SELECT id, slack_id, telegram_id FROM contacts"))}
+    finally:
+        engine.dispose()
+
+
+def test_0005_moves_platform_ids_into_identity_rows_and_back(empty_db_url: str) -> None:
+    """A database at 0004 whose contacts have Slack and Telegram ids keeps them as identity
+    rows (home workspace) after 0005, with every row pointing at a contact intact; the
+    downgrade puts the columns and their values back, unique as before."""
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    from handlers.identity import lookup_contact
+    from storage import directory
+    from storage.identities import external_ids
+    from storage.models import ContactIdentity, OncallOverride, Page
+
+    url = empty_db_url
+    upgrade(url, "0004")
+    ids = _fill_release_0004_contacts(url)
+    before = _old_columns(url)
+    upgrade(url)
+    assert current_revision(url) == "0005"
+    assert _schema_drift(url) == []
+    engine = make_engine(url)
+    try:
+        columns = {c["name"] for c in inspect(engine).get_columns("contacts")}
+        assert "slack_id" not in columns and "telegram_id" not in columns
+        with Session(engine) as s:
+            rows = {(r.contact_id, r.channel, r.workspace, r.external_id)
+                    for r in s.exec(select(ContactIdentity))}
+            assert rows == {(ids["both"], "slack", "", "U0ACME01"),
+                            (ids["both"], "telegram", "", "1001"),
+                            (ids["slack"], "slack", "", "U0ENG001"),
+                            (ids["telegram"], "telegram", "", "5000000000")}
+            ayse = lookup_contact(s, "telegram", "1001")
+            assert ayse is not None and ayse.id == ids["both"]
+            assert ayse.email == "ayse@acme.example" and ayse.trained and ayse.language == "tr"
+            assert lookup_contact(s, "slack", "U0ACME01") == ayse
+            assert lookup_contact(s, "console", str(ids["none"])) is not None
+            assert external_ids(s, ids["slack"]) == {"slack": "U0ENG001"}
+            ticket = s.get(Ticket, ids["ticket"])
+            assert ticket is not None and ticket.contact_id == ids["both"]
+            assert ticket.assignee_id == ids["slack"]
+            assert s.exec(select(OncallOverride)).one().engineer_id == ids["slack"]
+            assert s.exec(select(Page)).one().acked_by_id == ids["slack"]
+            # ids keep counting after the copied rows (PostgreSQL's sequence intact)
+            new = directory.add_contact(s, "ACME", "Jane", identities={"slack": "U0NEW"})
+            assert new.id is not None and new.id > max(ids.values())
+            s.commit()
+        # the old rows are still unique: the database refuses a second holder too
+        with Session(engine) as s, s.begin():
+            try:
+                s.add(ContactIdentity(contact_id=ids["none"], channel="slack", workspace="",
+                                      external_id="U0ACME01"))
+                s.flush()
+                raise AssertionError("a duplicate identity was stored")
+            except IntegrityError:
+                s.rollback()
+    finally:
+        engine.dispose()
+
+    command.downgrade(alembic_config(url), "0004")
+    assert current_revision(url) == "0004"
+    after = _old_columns(url)
+    assert after == {**before, max(after): (  # the contact added at 0005 keeps its Slack id
+        "U0NEW", None)}
+    engine = make_engine(url)
+    try:
+        assert "contact_identities" not in inspect(engine).get_table_names()
+        with engine.connect() as c:
+            assert c.execute(text("SELECT contact_id FROM tickets")).scalar_one() == ids["both"]
+        for column, value in (("slack_id", "'U0ENG001'"), ("telegram_id", "1001")):
+            try:
+                with engine.begin() as c:
+                    c.execute(text(f"UPDATE contacts SET {column} = {value} "
+                                   f"WHERE id = {ids['none']}"))
+                raise AssertionError(f"{column} is not unique after the downgrade")
+            except IntegrityError:
+                pass
+    finally:
+        engine.dispose()
+    upgrade(url)  # and up again, from what the downgrade wrote
+    assert _schema_drift(url) == []
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            assert len(list(s.exec(select(ContactIdentity)))) == 5
+    finally:
+        engine.dispose()

@@ -34,6 +34,7 @@ from sla.oncall import Override, Rotation, on_call, page_steps, shift_at
 from sla.policy import parse_policy
 from storage import directory, oncall, tickets
 from storage.db import make_engine, session_scope
+from storage.identities import external_id
 from storage.models import Contact, OutboxMessage, Page, Ticket, TicketEvent
 
 from .conftest import Clock
@@ -172,7 +173,7 @@ def open_at(engine: Engine, policy: Policy, code: str, when: datetime, severity:
             s, policy, customer, contact, contract.plan, "Production down: no calls answered",
             severity, when.astimezone(UTC), product=product, environment="production",
             remote_access=fields.pop("remote_access", True), channel="slack",
-            channel_user=contact.slack_id or f"U0{code}", **fields)
+            channel_user=external_id(s, contact.id or 0, "slack") or f"U0{code}", **fields)
         tid = ticket.id or 0
     hooks.ticket_changed(tid)
     return tid

@@ -194,6 +194,7 @@ async def h(sqlite_url: str, policy, tmp_path) -> AsyncIterator[Harness]:  # typ
 def slack_ticket(h: Harness, policy, contact: str = "Ayşe Demir") -> int:  # type: ignore[no-untyped-def]
     """A ticket reported from Slack (chat D0ACME01, thread 111.000001)."""
     from storage import directory
+    from storage.identities import external_id
 
     with h.session() as s:
         c = directory.find_contact(s, contact)
@@ -201,8 +202,8 @@ def slack_ticket(h: Harness, policy, contact: str = "Ayşe Demir") -> int:  # ty
         customer = s.get(directory.Customer, c.customer_id)
         t = tickets.open_ticket(s, policy, customer, c, "premium", "voice bot silent", "S2", NOW,
                                 product=directory.get_product(s, "Voice Bot"), channel="slack",
-                                channel_user=c.slack_id, channel_chat="D0ACME01",
-                                channel_thread="111.000001")
+                                channel_user=external_id(s, c.id or 0, "slack"),
+                                channel_chat="D0ACME01", channel_thread="111.000001")
         s.commit()
         return t.id or 0
 

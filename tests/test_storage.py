@@ -99,6 +99,57 @@ def test_bad_records_are_refused(engine, policy) -> None:  # type: ignore[no-unt
             directory.add_contact(s, code, f" {name.upper()} ", "customer")  # type: ignore[union-attr]
 
 
+def test_identities_are_rows_any_channel_any_workspace(engine, policy) -> None:  # type: ignore[no-untyped-def]
+    """A platform user id is a row: found by the one look-up whatever the channel (a new one
+    needs no code), replaced in place, and refused with a clear error when it is someone
+    else's, with nothing written."""
+    from handlers.identity import lookup_contact
+    from storage import identities
+    from storage.models import ContactIdentity
+
+    with Session(engine) as s:
+        _seed(s, policy)
+        ayse = directory.find_contact(s, "Ayşe Demir")
+        assert ayse is not None and ayse.id is not None
+        assert lookup_contact(s, "slack", "U1") == ayse == lookup_contact(s, "telegram", "1001")
+        assert lookup_contact(s, "console", str(ayse.id)) == ayse  # the contact id, no row
+        assert lookup_contact(s, "console", "U1") is None
+        assert lookup_contact(s, "telegram", "U1") is None  # ids are per channel
+        assert identities.external_ids(s, ayse.id) == {"slack": "U1", "telegram": "1001"}
+        assert identities.external_id(s, ayse.id, "console") == str(ayse.id)
+        # a channel the code has never heard of
+        bob = directory.add_contact(s, "ACME", "Bob", identities={"teams": "29:1bob"})
+        assert lookup_contact(s, "teams", "29:1bob") == bob
+        assert directory.find_contact(s, "29:1bob") == bob
+        # Slack Connect: a user of another team, and the same id in two teams
+        directory.set_identity(s, bob, "slack", "U1", workspace="T0PARTNER")
+        assert lookup_contact(s, "slack", "U1", workspace="T0PARTNER") == bob
+        assert lookup_contact(s, "slack", "U1") == ayse
+        # replace: one row per contact, channel and workspace
+        directory.set_identity(s, ayse, "slack", "U1NEW")
+        assert lookup_contact(s, "slack", "U1NEW") == ayse
+        assert lookup_contact(s, "slack", "U1") is None
+        assert identities.external_id(s, ayse.id, "slack") == "U1NEW"
+        s.commit()
+        rows = len(s.exec(select(ContactIdentity)).all())
+        contacts = len(s.exec(select(Contact)).all())
+        for kwargs, message in (
+            ({"telegram_id": 1001}, "Telegram user 1001 is already a contact: Ayşe Demir"),
+            ({"identities": {"teams": "29:1bob"}}, "Teams user 29:1bob is already a contact"),
+            ({"slack_id": "U0NEW", "telegram_id": 1001}, "Telegram user 1001"),
+            ({"identities": {"console": "7"}}, "addresses contacts by their contact id"),
+            ({"identities": {"teams": "x" * 65}}, "1 to 64 characters"),
+        ):
+            with pytest.raises(directory.RecordError, match=message):
+                directory.add_contact(s, "ACME", "Carol", **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(directory.RecordError, match="Slack user U1NEW is already"):
+            directory.set_identity(s, bob, "slack", "U1NEW")
+        assert len(s.exec(select(ContactIdentity)).all()) == rows
+        assert len(s.exec(select(Contact)).all()) == contacts
+        assert identities.external_ids(s, bob.id or 0) == {"teams": "29:1bob"}
+        assert directory.set_identity(s, ayse, "telegram", "1001").external_id == "1001"
+
+
 def test_names_typed_without_case_or_accents_find_the_one_contact(engine, policy) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 

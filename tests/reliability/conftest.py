@@ -110,10 +110,12 @@ def open_complete_ticket(session: Any, policy: Any, code: str, contact_name: str
                          when: datetime) -> Any:
     """A ticket with a complete report, as the dialog would open it (remote access given)."""
     from storage import directory, tickets
+    from storage.identities import external_id
     from storage.models import TicketKind
 
     customer = directory.get_customer(session, code)
     contact = directory.find_contact(session, contact_name)
+    telegram = external_id(session, contact.id, "telegram")  # type: ignore[union-attr]
     plan = directory.active_contract(session, customer.id, when.date()).plan  # type: ignore
     return tickets.open_ticket(
         session, policy, customer, contact, plan, summary, "S3", when,
@@ -123,4 +125,4 @@ def open_complete_ticket(session: Any, policy: Any, code: str, contact_name: str
         production_down=False, workaround_available=True, users_affected="few",
         proposed_severity="S3", kind=TicketKind.DEFECT, remote_access=True,
         remote_access_how=ANSWERS["remote_access_how"], channel="telegram",
-        channel_user=str(contact.telegram_id), channel_chat=str(contact.telegram_id))
+        channel_user=telegram, channel_chat=telegram)
