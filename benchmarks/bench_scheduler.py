@@ -93,6 +93,8 @@ def ticket_row(customer_id: int, contact: int, cal: str, plan: str, sev: str,
         customer_id=customer_id, contact_id=contact, plan=plan, severity=sev,
         family="conversational-ai", calendar=cal, summary="bench", reported_at=reported,
         assignee_id=assignee, language="en",
+        # Core inserts skip the session's stamping (storage.clock.stamp_new_rows).
+        created_at=reported, updated_at=reported,
     ).model_dump(exclude={"id"})
 
 
