@@ -28,7 +28,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 
 from bot.config import Settings  # noqa: E402
 from bot.routing import intake_config  # noqa: E402
-from bot.telegram_channel import TelegramChannel  # noqa: E402
+from bot.channels.telegram import TelegramChannel  # noqa: E402
 from sla import load_policy  # noqa: E402
 from storage import directory  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
@@ -71,14 +71,13 @@ async def wait_until(pred, timeout: float = 300.0) -> None:  # type: ignore[no-u
 
 
 async def bench_pipeline(fake: FakeTelegram, url: str, users: int, tmp: Path,
-                         concurrency: int | None = None, offload: bool = True) -> float:
+                         concurrency: int | None = None) -> float:
     settings = Settings(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN,  # type: ignore[call-arg]
                         TELEGRAM_API_URL=fake.base_url, DESTEK_DATA_DIR=str(tmp / "data"))
     engine = make_engine(url)
     channel = TelegramChannel(settings, engine, intake_config(settings, load_policy()),
                               now=lambda: datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
-                              overall_max_rate=0, poll_timeout=1, concurrency=concurrency,
-                              offload=offload)
+                              overall_max_rate=0, poll_timeout=1, concurrency=concurrency)
     await channel.start()
     try:
         before = len(fake.calls)

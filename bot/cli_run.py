@@ -24,7 +24,7 @@ def run(
         cfg = cfg.model_copy(update={"http_port": port})
     configure_logging(cfg)
     if cfg.telegram_bot_token:
-        from .telegram_channel import WebhookConfigError, webhook_problem
+        from .channels.telegram import WebhookConfigError, webhook_problem
 
         try:
             webhook_problem(cfg)

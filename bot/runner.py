@@ -12,13 +12,12 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
 from handlers.intake import IntakeConfig, sweep_dialogs
-from handlers.types import Reply
 from storage.clock import Clock, system_clock
 from storage.db import session_scope
 
@@ -36,20 +35,12 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-@runtime_checkable
-class Channel(Protocol):
-    name: str
-
-    async def send(self, target: str, reply: Reply) -> None: ...
-
-
 @dataclass
 class RunContext:
     settings: Settings
     engine: Engine
     intake: IntakeConfig
     now: Clock = system_clock
-    channels: dict[str, Channel] = field(default_factory=dict)
 
 
 class PeriodicTask:
@@ -91,7 +82,7 @@ async def sweep_once(ctx: RunContext) -> int:
 def _telegram(ctx: RunContext) -> Service | None:
     if not ctx.settings.telegram_bot_token:
         return None
-    from .telegram_channel import TelegramChannel
+    from .channels.telegram import TelegramChannel
 
     return TelegramChannel(ctx.settings, ctx.engine, ctx.intake, now=ctx.now)
 
@@ -155,8 +146,6 @@ def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
         svc = factory(ctx)
         if svc is not None:
             services.append(svc)
-            if isinstance(svc, Channel):
-                ctx.channels[svc.name] = svc
     has_channel = bool(services)
     for factory in JOB_FACTORIES:
         svc = factory(ctx)

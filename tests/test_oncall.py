@@ -25,7 +25,7 @@ from bot.delivery import SlackSender, TelegramSender
 from bot.demo import seed as demo_seed
 from bot.routing import intake_config
 from bot.scheduler import PAGE_JOB, Dest, Routes, SchedulerService
-from bot.telegram_channel import TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from handlers import hooks
 from handlers.commands import execute_command
 from handlers.types import Routing

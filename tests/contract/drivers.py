@@ -10,7 +10,7 @@ channel    adapter                              platform
 console    ``bot.console.run_console`` (the     none: each person is a terminal session
            ``destek chat --as`` loop) in a      (stdin lines in, stdout writes out);
            thread                               outbox lines from ``ConsoleSender``
-telegram   ``bot.telegram_channel.              ``tests.fakes.telegram_server`` through
+telegram   ``bot.channels.telegram.              ``tests.fakes.telegram_server`` through
            TelegramChannel`` (polling)          python-telegram-bot
 slack      ``bot.slack_app.SlackBot`` (Bolt,    signed requests in (httpx), the fake Web
            HTTP mode)                           API ``tests.fakes.slack_api`` out (slack_sdk)
@@ -53,7 +53,7 @@ from bot.console import run_console
 from bot.delivery import ConsoleSender, DeliveryWorker, Sender, SlackSender, TelegramSender
 from bot.routing import intake_config
 from bot.slack_app import SlackBot
-from bot.telegram_channel import TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from handlers.i18n import t
 from handlers.intake import IntakeConfig
 from handlers.types import Destination, Routing

@@ -269,7 +269,7 @@ async def tg_fake() -> AsyncIterator[Any]:
 
 
 async def test_telegram_adapter(sqlite_url: str, tg_fake: Any, tmp_path: Any) -> None:
-    from bot.telegram_channel import TelegramChannel
+    from bot.channels.telegram import TelegramChannel
     from tests.test_telegram import Chat
 
     engine = seeded(sqlite_url)

@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.demo import seed
 from bot.routing import intake_config
 from bot.slack_app import SlackBot
-from bot.telegram_channel import TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from sla import Policy
 from storage.db import make_engine
 from storage.models import DialogSession, ProcessedDelivery, Ticket, TicketEvent, TicketPause

@@ -72,7 +72,7 @@ import asyncio, logging
 from bot.config import Settings
 from bot.routing import intake_config
 from bot.runner import run_services
-from bot.telegram_channel import TelegramChannel
+from bot.channels.telegram import TelegramChannel
 from sla import load_policy
 from storage.db import engine_for
 
