@@ -30,13 +30,13 @@ from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from sla import ClockState, ClockStatus, Policy, format_duration
-from storage import outbox
 from storage import tickets as store
 from storage.directory import name_key
 from storage.models import Contact, Customer, Role, Ticket, TicketEvent, TicketPause, TicketStatus
 
 from . import ticket_updates as updates
 from .i18n import register, t
+from .notify import tell_customer_about, tell_engineers_about
 from .oncall import oncall_reply, take_pages
 from .types import Reply, Routing
 from .vocabulary import clock_name, status_name
@@ -391,7 +391,7 @@ def customer_replied(
     waiting = ticket.status == TicketStatus.PENDING and (
         pause is None or pause.kind != REMOTE_ACCESS_PAUSE)
     if not waiting:
-        _tell_engineers(session, routing or Routing(), ticket, said, t(
+        tell_engineers_about(session, routing or Routing(), ticket, said, t(
             "cmd.eng.customer_wrote", "en", n=ticket_id,
             customer=_customer_code(session, ticket), text=text[:500]))
         return False
@@ -438,8 +438,8 @@ def _resume_for_customer(session: Session, ticket: Ticket, now: datetime, actor:
     ticket.status = TicketStatus.OPEN
     ev = store.add_event(session, ticket, "resumed", why, actor=actor, at=now)
     store.refresh_deadlines(session, policy, ticket, now)
-    _tell_customer(session, ticket, ev, updates.resumed(ticket.id or 0, ticket.language, True))
-    _tell_engineers(session, routing or Routing(), ticket, ev, engineers_text)
+    tell_customer_about(session, ticket, ev, updates.resumed(ticket.id or 0, ticket.language, True))
+    tell_engineers_about(session, routing or Routing(), ticket, ev, engineers_text)
     _changed(session, ticket.id or 0)
 
 
@@ -526,30 +526,9 @@ def _record(
     ev = store.add_event(ctx.session, ticket, kind, text, actor=ctx.actor, at=ctx.now, data=data)
     store.refresh_deadlines(ctx.session, ctx.policy, ticket, ctx.now)
     if customer_text is not None:
-        _tell_customer(ctx.session, ticket, ev, customer_text)
+        tell_customer_about(ctx.session, ticket, ev, customer_text)
     _changed(ctx.session, ticket.id or 0)
     return ev
-
-
-def _tell_customer(session: Session, ticket: Ticket, ev: TicketEvent, text: str) -> None:
-    tell_customer(session, ticket, f"ticket:{ticket.id}:event:{ev.id}:customer", text)
-
-
-def tell_customer(session: Session, ticket: Ticket, key: str, text: str) -> None:
-    """Queue ``text`` (once per ``key``) in the conversation where the ticket was reported."""
-    target = ticket.channel_chat or ticket.channel_user or str(ticket.contact_id)
-    outbox.enqueue(session, key, ticket.channel, target, text, thread=ticket.channel_thread,
-                   ticket_id=ticket.id)
-
-
-def _tell_engineers(
-    session: Session, routing: Routing, ticket: Ticket, ev: TicketEvent, text: str
-) -> None:
-    for i, dest in enumerate(routing.engineers):
-        outbox.enqueue(
-            session, f"ticket:{ticket.id}:event:{ev.id}:engineers:{i}", dest.channel,
-            dest.target, text, thread=dest.thread, ticket_id=ticket.id,
-        )
 
 
 _PENDING_KEY = "destek.changed_tickets"
@@ -799,7 +778,7 @@ def _escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
                  updates.escalated(ticket.id or 0, tier, reason, ticket.language),
                  {"from": old, "to": tier})
     customer = ctx.session.get(Customer, ticket.customer_id)
-    _tell_engineers(ctx.session, ctx.routing, ticket, ev, t(
+    tell_engineers_about(ctx.session, ctx.routing, ticket, ev, t(
         "cmd.eng.escalated", "en", n=ticket.id, customer=customer.code if customer else "?",
         sev=ticket.severity, tier=tier, actor=ctx.actor.name, reason=reason))
     return [_done(ctx, "cmd.done.escalate", ticket, tier=tier)]
@@ -1049,6 +1028,5 @@ __all__ = [
     "execute_command",
     "find_engineer",
     "status_text",
-    "tell_customer",
 ]
 
