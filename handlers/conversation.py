@@ -18,10 +18,10 @@ from storage import tickets
 from storage.directory import customer_calendar
 from storage.models import Ticket, TicketEvent, TicketPause, TicketStatus
 
-from .commands import customer_replied, remote_access_given
 from .i18n import register, t
 from .identity import Identity
 from .intake import IntakeConfig, attach_to_ticket
+from .ticket_actions import customer_replied, remote_access_given
 from .ticket_line import ticket_line
 from .types import Incoming, Reply
 
