@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from handlers.commands import tell_customer
 from handlers.i18n import register, t
+from handlers.notify import keys, tell_customer
 from handlers.oncall import local_time
 from sla import BusinessCalendar, ClockKind, Policy
 from sla.oncall import Shift, quiet_now
@@ -211,8 +211,8 @@ class Pager:
                                     "trigger": page.trigger})
             for _, dest in dests:
                 text = self._text(s, ticket, page, index, target, dest, threshold, cache)
-                outbox.enqueue(s, f"page:{page.id}:{index}:{dest.key}", dest.channel,
-                               dest.target, text, ticket_id=ticket.id,
+                outbox.enqueue(s, keys.page_step(page.id, index, dest.channel, dest.target),
+                               dest.channel, dest.target, text, ticket_id=ticket.id,
                                payload={"kind": PAGE_KIND, "ticket": ticket.id,
                                         "lang": dest.lang})
             if index == 0 and page.trigger == OPEN_TRIGGER:
@@ -231,7 +231,8 @@ class Pager:
         customer = s.get(Customer, ticket.customer_id)
         minutes = round((now - page.started_at).total_seconds() / 60)
         for dest in self.routes.alerts:
-            outbox.enqueue(s, f"page:{page.id}:exhausted:{dest.key}", dest.channel, dest.target,
+            outbox.enqueue(s, keys.page_exhausted(page.id, dest.channel, dest.target),
+                           dest.channel, dest.target,
                            t("page.exhausted", dest.lang, n=ticket.id,
                              customer=customer.code if customer else "?", sev=ticket.severity,
                              steps=len(self.policy.paging.chain), minutes=minutes,
@@ -277,7 +278,7 @@ class Pager:
 
     def _tell_customer(self, s: Session, ticket: Ticket, page: Page, engineer: str) -> None:
         """The customer hears who is on it (they hear again, by name, when it is taken)."""
-        tell_customer(s, ticket, f"page:{page.id}:customer",
+        tell_customer(s, ticket, keys.page_to_customer(page.id),
                       t("page.customer", ticket.language, n=ticket.id, engineer=engineer))
 
 

@@ -299,6 +299,7 @@ def monthly_report_job(database_url: str, now: datetime,
     ``report:<month>:<scope>:<channel>:<target>``, so a rerun posts nothing twice) to the
     engineers' Slack channel / Telegram chat with the summary and the chart's path in the
     payload (``{"file": path}``). Takes plain values so APScheduler can pickle it."""
+    from handlers.notify import keys
     from handlers.reports import monthly_report, summary_lines
     from sla.attainment import Month
     from storage import outbox
@@ -329,7 +330,7 @@ def monthly_report_job(database_url: str, now: datetime,
             text = "\n".join([_title(report), *summary_lines(report, "en"),
                               f"PDF: {stem}.pdf"])
             for channel, target in dests:
-                outbox.enqueue(s, f"report:{month}:{code or 'all'}:{channel}:{target}", channel,
+                outbox.enqueue(s, keys.monthly_report(month, code, channel, target), channel,
                                target, text, payload={"file": str(png), "pdf": f"{stem}.pdf"})
     log.info("monthly SLA reports for %s: %d files", month, len(written))
     return written

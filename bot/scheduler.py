@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from handlers.hooks import on_ticket_changed
 from handlers.i18n import register, t
+from handlers.notify import keys
 from sla import BusinessCalendar, ClockKind, Policy, TicketClocks, evaluate_clocks, load_policy
 from sla.reminders import (
     Threshold,
@@ -398,9 +399,10 @@ class SlaCore:
         for dest, key in dests:
             text = self._text(key, dest.lang, ticket, customer, assignee, th, left, now, late,
                               tier_note.get(dest.lang, ""))
-            kind = "esc:" if key == "sla.escalation" else ""
+            notice = keys.threshold_escalation if key == "sla.escalation" else keys.threshold_notice
             cache.messages.append({
-                "key": f"{prefix}:{kind}{dest.key}", "channel": dest.channel, "target": dest.target,
+                "key": notice(prefix, dest.channel, dest.target),
+                "channel": dest.channel, "target": dest.target,
                 "text": text, "ticket_id": tid, "late": late,
             })
 
@@ -537,8 +539,8 @@ class SlaCore:
                     body.append(t("sla.digest.more", lang, count=len(lines) - 50))
                 if not lines:
                     body.append(t("sla.digest.none", lang))
-                n += outbox.enqueue(s, f"digest:{day}:{dest.key}", dest.channel, dest.target,
-                                    "\n".join(body)) is not None
+                n += outbox.enqueue(s, keys.sla_digest(day, dest.channel, dest.target),
+                                    dest.channel, dest.target, "\n".join(body)) is not None
         return n
 
     def status(self, now: datetime, s: Session | None = None) -> list[dict[str, Any]]:

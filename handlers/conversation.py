@@ -17,15 +17,15 @@ from sqlmodel import Session, col, select
 from storage import tickets
 from storage.directory import customer_calendar
 from storage.models import Ticket, TicketEvent, TicketPause, TicketStatus
+from storage.tickets import REMOTE_ACCESS_PAUSE
 
-from .commands import customer_replied, remote_access_given
 from .i18n import register, t
 from .identity import Identity
 from .intake import IntakeConfig, attach_to_ticket
+from .ticket_actions import customer_replied, remote_access_given
 from .ticket_line import ticket_line
 from .types import Incoming, Reply
 
-REMOTE_ACCESS = "remote-access"  # the pause kind of P13 (storage.tickets.open_ticket)
 ACCESS_ASKED = "access-asked"  # event: the bot asked how to connect; the next message answers
 
 
@@ -48,7 +48,7 @@ def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | N
         pause = tickets.open_pause(session, ticket.id or 0)
         if pause is None:
             continue
-        if pause.kind != REMOTE_ACCESS or _access_asked(session, ticket, pause):
+        if pause.kind != REMOTE_ACCESS_PAUSE or _access_asked(session, ticket, pause):
             return ticket
     return None
 
@@ -60,7 +60,7 @@ def on_ticket(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket
                for exc in attach_to_ticket(session, cfg, ticket, msg.files, who.contact, now)]
     text = (msg.text or "").strip()
     pause = tickets.open_pause(session, ticket.id or 0)
-    if pause is not None and pause.kind == REMOTE_ACCESS:
+    if pause is not None and pause.kind == REMOTE_ACCESS_PAUSE:
         if text and _access_asked(session, ticket, pause):
             return [grant_access(session, cfg, who, ticket, text, lang, now)]
         if text:
@@ -80,7 +80,7 @@ def ask_access(session: Session, who: Identity, ticket: Ticket, lang: str,
                now: datetime) -> Reply:
     """``access N`` without details: ask how to connect; the next message is the answer."""
     pause = tickets.open_pause(session, ticket.id or 0)
-    if pause is None or pause.kind != REMOTE_ACCESS:
+    if pause is None or pause.kind != REMOTE_ACCESS_PAUSE:
         if ticket.remote_access:
             return Reply(t("access.already", lang, number=ticket.id))
         return Reply(t("access.usage", lang))
@@ -94,7 +94,7 @@ def grant_access(session: Session, cfg: IntakeConfig, who: Identity, ticket: Tic
                  lang: str, now: datetime) -> Reply:
     """Remote access is given with ``how``: recorded, and a P13 pause ends (clocks run)."""
     pause = tickets.open_pause(session, ticket.id or 0)
-    if ticket.remote_access and (pause is None or pause.kind != REMOTE_ACCESS):
+    if ticket.remote_access and (pause is None or pause.kind != REMOTE_ACCESS_PAUSE):
         return Reply(t("access.already", lang, number=ticket.id))
     remote_access_given(session, ticket.id or 0, now=now, how=how, actor=who.contact,
                         policy=cfg.policy, routing=cfg.routing)

@@ -1,9 +1,11 @@
-"""Seam between ticket commands and the SLA scheduler: "this ticket changed".
+"""Seam between ticket changes and the SLA scheduler: "this ticket changed", "this one opened".
 
-Command handlers call :func:`ticket_changed` after committing a change to a ticket (pause,
-resume, reclassify, acknowledge, workaround, resolve, reopen, assign); the scheduler registers
-itself with :func:`on_ticket_changed` and reschedules that ticket's reminders. Until a listener
-registers, a notification is a no-op, so handlers work the same without a scheduler.
+A change to a ticket (pause, resume, reclassify, acknowledge, workaround, resolve, reopen,
+assign) calls :func:`ticket_changed_on_commit`, the intake :func:`ticket_opened_on_commit`: the
+listeners hear of it once the session commits (before that, another connection could not see
+it), never if it rolls back. The scheduler registers itself with :func:`on_ticket_changed` and
+reschedules that ticket's reminders. Until a listener registers, a notification is a no-op, so
+handlers work the same without a scheduler.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "on_ticket_changed",
     "on_ticket_opened",
     "ticket_changed",
+    "ticket_changed_on_commit",
     "ticket_opened_on_commit",
 ]
 
@@ -28,7 +31,8 @@ TicketChanged = Callable[[int], None]
 _log = logging.getLogger(__name__)
 _listeners: list[TicketChanged] = []
 _opened_listeners: list[TicketChanged] = []
-_PENDING_KEY = "destek.opened_tickets"
+_OPENED_KEY = "destek.opened_tickets"  # session.info: tickets opened in this transaction
+_CHANGED_KEY = "destek.changed_tickets"  # session.info: tickets changed in this transaction
 
 
 def on_ticket_changed(fn: TicketChanged) -> Callable[[], None]:
@@ -55,6 +59,35 @@ def ticket_changed(ticket_id: int) -> None:
             _log.exception("ticket-changed listener failed for ticket %s", ticket_id)
 
 
+def ticket_changed_on_commit(session: Session, ticket_id: int) -> None:
+    """Call :func:`ticket_changed` for ``ticket_id`` once ``session`` commits (nothing if it
+    rolls back): before the commit another connection could not see the change yet."""
+    pending: set[int] | None = session.info.get(_CHANGED_KEY)
+    if pending is None:
+        pending = set()
+        session.info[_CHANGED_KEY] = pending
+        event.listen(session, "after_commit", _fire_changed)
+        event.listen(session, "after_rollback", _forget_changed)
+    pending.add(ticket_id)
+
+
+def _fire_changed(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: not committed yet
+        return
+    ids = sorted(session.info.get(_CHANGED_KEY) or ())
+    session.info[_CHANGED_KEY] = set()
+    for ticket_id in ids:
+        try:
+            ticket_changed(ticket_id)
+        except Exception:  # the scheduler's trouble must not undo a committed change
+            _log.exception("ticket_changed(%s) failed", ticket_id)
+
+
+def _forget_changed(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info[_CHANGED_KEY] = set()
+
+
 def on_ticket_opened(fn: TicketChanged) -> Callable[[], None]:
     """Register ``fn(ticket_id)`` for new tickets (e.g. the AI workaround draft)."""
     _opened_listeners.append(fn)
@@ -72,12 +105,12 @@ def ticket_opened_on_commit(session: Session, ticket_id: int) -> None:
     The intake opens tickets inside the adapter's transaction; the scheduler must plan the new
     clocks at once (not at its next reconciliation), but only after the ticket is visible.
     """
-    session.info.setdefault(_PENDING_KEY, []).append(ticket_id)
+    session.info.setdefault(_OPENED_KEY, []).append(ticket_id)
 
 
 @event.listens_for(Session, "after_commit")
 def _fire_opened(session: Session) -> None:
-    for ticket_id in session.info.pop(_PENDING_KEY, []):
+    for ticket_id in session.info.pop(_OPENED_KEY, []):
         ticket_changed(ticket_id)
         for fn in list(_opened_listeners):
             try:
@@ -88,7 +121,7 @@ def _fire_opened(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_opened(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_OPENED_KEY, None)
 
 
 def clear_listeners() -> None:

@@ -32,6 +32,7 @@ from storage.models import Contact, Customer, PlannedWork, Product
 
 from .i18n import register, t
 from .identity import Identity, Refusal, identify
+from .notify import keys
 from .types import Reply, Routing
 
 register({
@@ -232,7 +233,7 @@ def plan_command(
     session.flush()
     for dest in (routing or Routing()).engineers:
         outbox.enqueue(
-            session, f"planned:{work.id}:engineers:{dest.channel}:{dest.target}", dest.channel,
+            session, keys.planned_work(work.id, dest.channel, dest.target), dest.channel,
             dest.target, t("plan.engineers", "en", id=work.id, customer=who.customer.code,
                            product=product.name, version=work.version, day=work.day,
                            window=work.window, tz=calendar.tz, contact=who.contact.name),

@@ -43,6 +43,7 @@ from storage.models import (
 )
 
 from .i18n import register, t
+from .notify import keys
 
 EOS_HORIZON_DAYS = 90
 KINDS = ("patch", "package")
@@ -170,7 +171,7 @@ def notify_release(session: Session, release: Release, now: datetime) -> int:
         text = t("release.notice", r.language, product=product.name, version=release.version,
                  kind=t(f"release.kind.{release.kind}", r.language),
                  released=released.isoformat(), notes=release.notes.strip())
-        key = f"release:{release.id}:customer:{r.customer.id}:{r.contact.id}"
+        key = keys.release_notice(release.id, r.customer.id, r.contact.id)
         if outbox.enqueue(session, key, r.channel, r.target, text,
                           payload={"release": release.id}):
             queued += 1
@@ -202,7 +203,7 @@ def eos_notices(session: Session, policy: Policy, now: datetime,
         for r in recipients(session, product, now):
             text = t("release.eos", r.language, product=product.name, version=v.version,
                      released=v.released.isoformat(), ends=window.ends.isoformat())
-            key = f"eos:{v.id}:customer:{r.customer.id}:{r.contact.id}"
+            key = keys.end_of_support_notice(v.id, r.customer.id, r.contact.id)
             if outbox.enqueue(session, key, r.channel, r.target, text,
                               payload={"eos_version": v.id}):
                 out.append(EosNotice(product.name, v.version, window.ends, r.customer.code,

@@ -1,7 +1,7 @@
 """Customer-facing texts for every change of a ticket (P21), in the ticket's language.
 
 Each function returns the message posted to the customer in the conversation where the ticket
-was reported; ``handlers.commands`` queues it in the outbox after the audit event is written.
+was reported; ``handlers.ticket_actions`` queues it in the outbox after the audit event is written.
 """
 
 from __future__ import annotations

@@ -33,6 +33,10 @@ class TicketNotFound(LookupError):
 # ``int("٣")`` is 3), within the id column's range (PostgreSQL INTEGER).
 MAX_TICKET_NUMBER = 2**31 - 1
 
+# The pause kind of P13: a ticket reported without remote access waits for it; only the
+# access details end it (handlers.conversation).
+REMOTE_ACCESS_PAUSE = "remote-access"
+
 
 def parse_ticket_number(text: str) -> int | None:
     """``"12"`` or ``"#12"`` as a ticket number; None for anything else or out of range."""
@@ -301,7 +305,7 @@ def open_ticket(
               data={"severity": severity, "plan": plan, "kind": ticket.kind})
     if not ticket.remote_access and has_clock(ticket):
         session.add(TicketPause(ticket_id=ticket.id, started_at=reported_at,  # type: ignore[arg-type]
-                                reason="waiting for remote access", kind="remote-access"))
+                                reason="waiting for remote access", kind=REMOTE_ACCESS_PAUSE))
         ticket.status = "pending"
         add_event(session, ticket, "paused", "waiting for remote access (P13)", at=reported_at)
     refresh_deadlines(session, policy, ticket, reported_at)

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from handlers import hooks
-from handlers.commands import customer_replied, execute_command
+from handlers.commands import execute_command
+from handlers.ticket_actions import customer_replied
 from handlers.types import Destination, Routing
 from sla import ClockKind, ClockStatus
 from storage import directory, tickets
@@ -324,7 +325,7 @@ def test_status_list_and_help(s, policy, clock) -> None:  # type: ignore[no-unty
 
 
 def test_list_shows_fifty_lines_and_says_how_many_more(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
-    from handlers.commands import LIST_LIMIT
+    from handlers.commands.reading import LIST_LIMIT
 
     for _ in range(LIST_LIMIT + 5):
         open_t(s, policy, "BETA", "Bob Brown", clock(), severity="S3")

@@ -16,6 +16,7 @@ import openai
 from sqlalchemy.engine import Engine
 
 from handlers import ai_suggest
+from handlers.notify import keys
 from handlers.types import Routing
 from storage import outbox, tickets
 from storage.clock import Clock, system_clock
@@ -193,7 +194,7 @@ def _ticket_suggestion(engine: Engine, clock: Clock, ticket_id: int, result: Sug
         )
         for dest in (routing.engineers if routing else ()):
             outbox.enqueue(
-                s, f"ai-suggestion:{ticket_id}:{ev.id}:{dest.channel}:{dest.target}",
+                s, keys.ai_suggestion(ticket_id, ev.id, dest.channel, dest.target),
                 dest.channel, dest.target,
                 f"#{ticket_id} {result.label}\n{result.text}", thread=dest.thread,
                 ticket_id=ticket_id,

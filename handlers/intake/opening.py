@@ -18,6 +18,7 @@ from .. import hooks
 from ..dialog import FIELDS, FieldContext, Invalid, propose_severity, version_row
 from ..i18n import t
 from ..identity import Identity
+from ..notify import keys
 from ..text import strip_nul
 from ..types import Reply
 from ..vocabulary import clock_name, local_when
@@ -189,7 +190,7 @@ def enqueue_cards(session: Session, cfg: IntakeConfig, ticket: Ticket, ident: Id
     payload = {"kind": "ticket_opened", "ticket": ticket.id, "severity": ticket.severity,
                "kb": [m.entry.id for m in matches]}
     for dest in cfg.routing.engineers:
-        outbox.enqueue(session, f"ticket:{ticket.id}:opened:{dest.channel}:{dest.target}",
+        outbox.enqueue(session, keys.ticket_opened(ticket.id, dest.channel, dest.target),
                        dest.channel, dest.target, "\n".join(lines), thread=dest.thread,
                        payload=payload, ticket_id=ticket.id)
 

@@ -547,8 +547,9 @@ def test_nul_characters_in_answers_and_commands(db_url: str, policy: Policy,
                                                 tmp_path: Any) -> None:
     """A NUL in any typed answer used to make the report impossible to save on PostgreSQL
     (DataError at confirm, every time): the text is kept without it, on both stores."""
-    from handlers.commands import customer_replied, execute_command
+    from handlers.commands import execute_command
     from handlers.dispatch import route
+    from handlers.ticket_actions import customer_replied
     from handlers.types import Incoming
     from storage import directory
     from storage.db import session_scope

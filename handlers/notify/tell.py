@@ -1,0 +1,36 @@
+"""Telling people through the outbox: the customer in the conversation where the ticket was
+reported, the engineers in their channels. Each message is queued once per key (:mod:`.keys`);
+the delivery worker sends it after the transaction commits."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from storage import outbox
+from storage.models import Ticket, TicketEvent
+
+from ..types import Routing
+from . import keys
+
+
+def tell_customer(session: Session, ticket: Ticket, key: str, text: str) -> None:
+    """Queue ``text`` (once per ``key``) in the conversation where the ticket was reported."""
+    target = ticket.channel_chat or ticket.channel_user or str(ticket.contact_id)
+    outbox.enqueue(session, key, ticket.channel, target, text, thread=ticket.channel_thread,
+                   ticket_id=ticket.id)
+
+
+def tell_customer_about(session: Session, ticket: Ticket, event: TicketEvent, text: str) -> None:
+    """The customer's message about audit ``event``, written before it (P21)."""
+    tell_customer(session, ticket, keys.ticket_event_for_customer(ticket.id, event.id), text)
+
+
+def tell_engineers_about(
+    session: Session, routing: Routing, ticket: Ticket, event: TicketEvent, text: str
+) -> None:
+    """The engineers' notice of audit ``event``, to each of their destinations."""
+    for i, dest in enumerate(routing.engineers):
+        outbox.enqueue(
+            session, keys.ticket_event_for_engineers(ticket.id, event.id, i), dest.channel,
+            dest.target, text, thread=dest.thread, ticket_id=ticket.id,
+        )
