@@ -8,8 +8,8 @@ import typer
 
 from storage.db import engine_for, upgrade
 
+from .channels.console import run_console
 from .cli import app, fail, policy, settings
-from .console import run_console
 from .routing import intake_config
 
 

@@ -7,7 +7,7 @@ of the demo data (:func:`bot.demo.seed`): an unknown platform user, the customer
 =========  ===================================  =====================================
 channel    adapter                              platform
 =========  ===================================  =====================================
-console    ``bot.console.run_console`` (the     none: each person is a terminal session
+console    ``bot.channels.console.run_console`` (the   none: each person is a terminal session
            ``destek chat --as`` loop) in a      (stdin lines in, stdout writes out);
            thread                               outbox lines from ``ConsoleSender``
 telegram   ``bot.channels.telegram.              ``tests.fakes.telegram_server`` through
@@ -49,7 +49,7 @@ from sqlmodel import Session
 
 from bot import slack_blocks
 from bot.config import Settings
-from bot.console import run_console
+from bot.channels.console import run_console
 from bot.delivery import ConsoleSender, DeliveryWorker, Sender, SlackSender, TelegramSender
 from bot.routing import intake_config
 from bot.slack_app import SlackBot
@@ -384,7 +384,7 @@ class _Terminal:
 
 
 def _console_seen(chunk: str) -> Seen:
-    """``bot.console.render`` read back: the text, then its choices numbered."""
+    """``bot.channels.console.render`` read back: the text, then its choices numbered."""
     lines = chunk.rstrip("\n").split("\n")
     choices: list[str] = []
     while lines and (m := _CHOICE_LINE.match(lines[-1])):

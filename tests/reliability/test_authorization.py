@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.console import run_console
+from bot.channels.console import run_console
 from bot.demo import seed
 from bot.routing import intake_config
 from handlers.commands import HANDLERS, execute_command

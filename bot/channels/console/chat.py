@@ -1,15 +1,14 @@
 """Console channel: the intake dialog in a terminal, for trying Destek without a chat platform.
 
 Each line is one message; a line that names an existing local file is sent as an attachment;
-``/status N``, ``/list``, ``/new``, ``/cancel``, ``/lang tr|en``, ``/help`` work as on Telegram;
-``/quit`` or end of input leaves (the dialog is saved and continues next time).
+``/status N``, ``/list``, ``/access N HOW``, ``/plan ...``, ``/new``, ``/cancel``,
+``/lang tr|en``, ``/help`` and the engineers' verbs work as on Telegram (the one dispatch);
+a number picks a command button of the last reply; ``/quit`` or end of input leaves (the
+dialog is saved and continues next time).
 """
 
 from __future__ import annotations
 
-import mimetypes
-import shlex
-from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
@@ -17,12 +16,13 @@ from sqlalchemy.engine import Engine
 from handlers.dispatch import route
 from handlers.i18n import register, t
 from handlers.intake import IntakeConfig
-from handlers.types import COMMAND_STEP, Incoming, IncomingFile, Reply
+from handlers.types import COMMAND_STEP, Incoming, Reply
 from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.directory import find_contact
 
-CHANNEL = "console"
+from .inbound import CHANNEL, to_incoming
+from .render import render
 
 register({
     "console.bye": {
@@ -32,42 +32,6 @@ register({
     },
 })
 
-
-def render(reply: Reply) -> str:
-    """A reply as terminal text: the message, then its choices numbered."""
-    lines = [reply.text]
-    for i, choice in enumerate(reply.choices, 1):
-        lines.append(f"  {i}) {choice.label}")
-    return "\n".join(lines)
-
-
-def to_incoming(user_key: str, line: str) -> Incoming:
-    """One typed line as a platform-neutral message."""
-    text = line.strip()
-    path = _as_path(text)  # before commands: /home/... is a file, not a command
-    if path is not None:
-        ctype = mimetypes.guess_type(path.name)[0]
-        data = path.read_bytes()
-        return Incoming(CHANNEL, user_key, user_key, files=(IncomingFile(path.name, data, ctype),))
-    if text.startswith("/") and len(text) > 1:
-        parts = text[1:].split()
-        return Incoming(CHANNEL, user_key, user_key, command=parts[0].lower(),
-                        args=tuple(parts[1:]))
-    return Incoming(CHANNEL, user_key, user_key, text=text)
-
-
-def _as_path(text: str) -> Path | None:
-    if not text or len(text) > 1024:
-        return None
-    try:
-        candidate = shlex.split(text)[0] if text[0] in "'\"" else text
-    except ValueError:
-        return None
-    path = Path(candidate).expanduser()
-    try:
-        return path if path.is_file() else None
-    except OSError:
-        return None
 
 
 def run_console(
