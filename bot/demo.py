@@ -15,7 +15,7 @@ from storage import directory, tickets
 from storage.db import engine_for, session_scope, upgrade
 from storage.models import Customer, TicketKind
 
-from .cli import app, now_utc, policy, settings
+from .cli.common import app, now_utc, policy, settings
 
 # Dates are (years from the demo's "now", month, day): the demo reads the same on any day it is
 # started (contracts in force, one expired; versions inside and past their support window).
@@ -111,7 +111,7 @@ def _seed_oncall(session: Session, now: datetime) -> None:
     """Weekly rotations handed over on Mondays at 09:00 Istanbul time, in force this week."""
     from storage import oncall
 
-    from .cli_oncall import first_handover
+    from .cli.oncall import first_handover
 
     tz = "Europe/Istanbul"
     today = now.astimezone(ZoneInfo(tz)).date()
@@ -185,7 +185,7 @@ def demo(
 
         typer.echo(who_text(s, now, "en"))
     if chat:
-        from .cli_chat import chat_as
+        from .cli.chat import chat_as
 
         url = _serve_dashboard_in_background(cfg, pol)
         if url:

@@ -307,7 +307,7 @@ def monthly_report_job(database_url: str, now: datetime,
     from storage.db import engine_for, session_scope
     from storage.reports import customers_with_tickets
 
-    from .cli import policy as load_policy
+    from .cli.common import policy as load_policy
     from .config import get_settings
 
     cfg = get_settings()

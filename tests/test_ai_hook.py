@@ -335,7 +335,7 @@ def test_cli_ai_suggest(fake: FakeOpenAI, tmp_path: Path,
                         monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    import bot.cli_kb  # noqa: F401
+    import bot.cli.kb  # noqa: F401
     from bot.cli import app
     from bot.config import get_settings
 

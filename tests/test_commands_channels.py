@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from bot.config import Settings
 from bot.channels.console import run_console
+from bot.config import Settings
 from bot.demo import seed
 from bot.routing import intake_config
 from handlers.dispatch import route

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from bot.demo import seed
 from handlers import dialog
-from handlers.identity import Identity, Refusal, identify
 from handlers.dispatch import route
+from handlers.identity import Identity, Refusal, identify
 from handlers.intake import (
     IntakeConfig,
     open_from_answers,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli_kb  # noqa: F401  (registers the commands)
+import bot.cli.kb  # noqa: F401  (registers the commands)
 import bot.demo  # noqa: F401
 from bot.cli import app
 from bot.config import get_settings

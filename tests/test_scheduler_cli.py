@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli_sla  # noqa: F401 - registers the commands
+import bot.cli.sla  # noqa: F401 - registers the commands
 from bot.cli import app
 from bot.config import get_settings
 from bot.scheduler import Routes, SlaCore

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.demo import seed
 from bot.routing import intake_config
-from bot.channels.telegram import TelegramChannel
 from sla import Policy
 from storage.db import make_engine, session_scope
 from storage.models import Attachment, DialogSession, OutboxMessage, Ticket, TicketPause

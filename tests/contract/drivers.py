@@ -48,12 +48,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import slack_blocks
-from bot.config import Settings
 from bot.channels.console import run_console
+from bot.channels.telegram import TelegramChannel
+from bot.config import Settings
 from bot.delivery import ConsoleSender, DeliveryWorker, Sender, SlackSender, TelegramSender
 from bot.routing import intake_config
 from bot.slack_app import SlackBot
-from bot.channels.telegram import TelegramChannel
 from handlers.i18n import t
 from handlers.intake import IntakeConfig
 from handlers.types import Destination, Routing

@@ -24,8 +24,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config import Settings
 from bot.channels.console import run_console
+from bot.config import Settings
 from bot.demo import seed
 from bot.routing import intake_config
 from handlers.commands import HANDLERS, execute_command

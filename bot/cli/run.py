@@ -8,10 +8,10 @@ import typer
 
 from storage.db import engine_for, upgrade
 
-from .cli import app, fail, policy, settings
-from .logs import configure_logging
-from .routing import intake_config
-from .runner import RunContext, build_services, run_services
+from ..logs import configure_logging
+from ..routing import intake_config
+from ..runner import RunContext, build_services, run_services
+from .common import app, fail, policy, settings
 
 
 @app.command("run")
@@ -24,7 +24,7 @@ def run(
         cfg = cfg.model_copy(update={"http_port": port})
     configure_logging(cfg)
     if cfg.telegram_bot_token:
-        from .channels.telegram import WebhookConfigError, webhook_problem
+        from ..channels.telegram import WebhookConfigError, webhook_problem
 
         try:
             webhook_problem(cfg)

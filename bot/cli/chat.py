@@ -8,9 +8,9 @@ import typer
 
 from storage.db import engine_for, upgrade
 
-from .channels.console import run_console
-from .cli import app, fail, policy, settings
-from .routing import intake_config
+from ..channels.console import run_console
+from ..routing import intake_config
+from .common import app, fail, policy, settings
 
 
 def chat_as(contact: str) -> int:

@@ -9,7 +9,7 @@ import typer
 
 from storage.backup import BackupError, backup, check_keep_days, default_name, prune, restore
 
-from .cli import app, fail, now_utc, settings
+from .common import app, fail, now_utc, settings
 
 
 @app.command("backup")

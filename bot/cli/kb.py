@@ -13,8 +13,8 @@ from handlers import knowledge
 from storage import directory, kb
 from storage.db import engine_for
 
-from . import ai
-from .cli import JsonOpt, app, emit, fail, policy, session, settings
+from .. import ai
+from .common import JsonOpt, app, emit, fail, policy, session, settings
 
 kb_app = typer.Typer(help="Knowledge base of known errors (P22).", no_args_is_help=True)
 ai_app = typer.Typer(help="OpenAI subscriptions per customer and product (P26).",

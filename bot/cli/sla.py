@@ -16,8 +16,8 @@ from storage import outbox, tickets
 from storage.db import engine_for
 from storage.models import Customer
 
-from .cli import JsonOpt, emit, fail, now_utc, policy, session, settings, sla_app
-from .scheduler import Routes, SlaCore
+from ..scheduler import Routes, SlaCore
+from .common import JsonOpt, emit, fail, now_utc, policy, session, settings, sla_app
 
 
 def _core() -> SlaCore:

@@ -15,7 +15,7 @@ from sla.oncall import LAYERS
 from storage import oncall
 from storage.models import Contact, OncallOverride
 
-from .cli import JsonOpt, app, emit, fail, now_utc, session
+from .common import JsonOpt, app, emit, fail, now_utc, session
 
 oncall_app = typer.Typer(help="On-call rotations and overrides; who is paged out of hours.",
                          no_args_is_help=True)

@@ -14,8 +14,8 @@ from handlers.reports import monthly_report
 from sla.attainment import Month
 from storage.directory import get_customer
 
-from .cli import app, emit, fail, now_utc, parse_day, policy, session, settings
-from .report_render import FORMATS, render
+from ..report_render import FORMATS, render
+from .common import app, emit, fail, now_utc, parse_day, policy, session, settings
 
 report_app = typer.Typer(help="Reports: the monthly SLA report.", no_args_is_help=True)
 planned_app = typer.Typer(help="Planned work announced by customers (P19).",

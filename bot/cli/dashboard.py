@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .cli import app, contact_app, fail, policy, session, settings
-from .web import create_app, dashboard_url, set_password
+from ..web import create_app, dashboard_url, set_password
+from .common import app, contact_app, fail, policy, session, settings
 
 
 @app.command("dashboard")
