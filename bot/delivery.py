@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -336,6 +336,7 @@ class DeliveryWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._unwatch: Callable[[], None] | None = None
         self._threads = ServiceThreads("outbox", workers=concurrency + 1)
 
     # -- one pass ----------------------------------------------------------------------------
@@ -440,14 +441,23 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Something was queued: look now (safe from any thread)."""
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        try:
+            loop.call_soon_threadsafe(wake.set)
+        except RuntimeError:  # the loop closed under us (shutdown): the next start looks
+            pass
 
     async def start(self) -> None:
+        """Run the delivery loop on this event loop; a commit in this process that queued
+        messages wakes it at once (:func:`storage.outbox.on_queued_commit`)."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+        if self._unwatch is None:
+            self._unwatch = outbox.on_queued_commit(self.wake)
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -479,6 +489,9 @@ class DeliveryWorker:
             return outbox.next_due_at(s)
 
     async def stop(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         self._stopping = True
         if self._wake is not None:
             self._wake.set()

@@ -2,7 +2,8 @@
 
 HTTP mode: a Bolt :class:`AsyncApp` behind a small Starlette app (``POST /slack/events`` for
 events, slash commands and interactivity; ``GET /healthz``), served by uvicorn. Socket Mode when
-``SLACK_APP_TOKEN`` is set. Bolt verifies every request's signature (bad or stale: 401).
+``SLACK_APP_TOKEN`` is set. The events endpoint verifies every request's signature (bad or
+stale: 401) before Bolt parses it; Bolt's own check is off, so each request is verified once.
 
 Every listener acknowledges at once and does the database and Web API work afterwards (lazy
 listeners). Slack's retries of an event (same ``event_id``) are recorded once in
@@ -123,7 +124,9 @@ class SlackBot:
         self.app = AsyncApp(
             client=make_client(settings),
             signing_secret=settings.slack_signing_secret or "",
-            request_verification_enabled=not settings.slack_app_token,
+            # Verified once: the events endpoint (asgi) checks the signature before Bolt sees
+            # the request (Bolt parses first); Socket Mode requests carry none.
+            request_verification_enabled=False,
             # The ack listeners are short; running them inline answers Slack at once (no
             # polling for the ack), and the lazy listeners still run after the response.
             process_before_response=True,
@@ -164,21 +167,22 @@ class SlackBot:
 
     def asgi(self) -> Starlette:
         """Starlette app: ``POST /slack/events`` (Bolt) and ``GET /healthz``."""
+        from slack_sdk.signature import SignatureVerifier
+
         handler = AsyncSlackRequestHandler(self.app)
+        verifier = SignatureVerifier(self.settings.slack_signing_secret or "")
 
         async def events(request: Request) -> Response:
             # Bolt parses the body before it checks the signature, and some malformed bodies
             # (e.g. "event": null, "channel": 0) raise inside it: a 500 for anyone. So: the
-            # signature first (401, as Bolt answers), then the shape (400), then Bolt.
-            from slack_sdk.signature import SignatureVerifier
-
+            # signature first (401, as Bolt answers), then the shape (400), then Bolt (whose
+            # own check is off: this is the one).
             body = await _read_capped(request, MAX_BODY_BYTES)
             if body is None:
                 return JSONResponse({"ok": False, "error": "payload_too_large"}, status_code=413)
             request = _replayed(request, body)  # Bolt reads the same bytes again
             try:
-                signed = SignatureVerifier(self.settings.slack_signing_secret or "") \
-                    .is_valid_request(body, dict(request.headers))
+                signed = verifier.is_valid_request(body, dict(request.headers))
             except ValueError:  # not UTF-8: Slack never sends that
                 signed = False
             if not signed:

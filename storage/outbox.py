@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from .clock import clock_of
 from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 def enqueue(
@@ -43,7 +50,57 @@ def enqueue(
             session.add(msg)
     except IntegrityError:
         return None
+    _queued(session)
     return msg
+
+
+# -- waking a worker ----------------------------------------------------------------------
+# A worker in this process need not find a new row at its idle poll: once the transaction that
+# queued it commits, every callback registered here runs, on the committing thread (so each
+# must be cheap and thread-safe: DeliveryWorker.wake hands over to its event loop). A rollback
+# wakes nothing. A SAVEPOINT rolled back after queueing keeps the mark: at worst one pass that
+# finds nothing, never a row that waits for the poll.
+
+_QUEUED_KEY = "destek.outbox_queued"
+_wakers: list[Callable[[], None]] = []
+_wakers_lock = threading.Lock()
+
+
+def on_queued_commit(fn: Callable[[], None]) -> Callable[[], None]:
+    """Call ``fn()`` after each commit that queued messages; returns the unregister function."""
+    with _wakers_lock:
+        _wakers.append(fn)
+
+    def unregister() -> None:
+        with _wakers_lock:
+            if fn in _wakers:
+                _wakers.remove(fn)
+
+    return unregister
+
+
+def _queued(session: Session) -> None:
+    session.info[_QUEUED_KEY] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_after_commit(session: OrmSession) -> None:
+    # after_commit also fires when a SAVEPOINT is released: the rows are not visible yet.
+    if session.in_nested_transaction() or not session.info.pop(_QUEUED_KEY, False):
+        return
+    with _wakers_lock:
+        wakers = list(_wakers)
+    for fn in wakers:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the messages are queued; the poll finds them anyway
+            log.exception("outbox wake callback failed")
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_queued(session: OrmSession) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_QUEUED_KEY, None)
 
 
 # -- delivery side ------------------------------------------------------------------------
@@ -199,4 +256,5 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
                          thread=r["thread"], ticket_id=r["ticket_id"], late=r["late"]) is not None
         return n
     session.execute(stmt, list(fresh.values()))
+    _queued(session)
     return len(fresh)

@@ -1,11 +1,12 @@
 """Outbox delivery through the real slack_sdk and python-telegram-bot clients against fakes on
 127.0.0.1: retries with backoff, 429 Retry-After / retry_after, permanent failures, threads,
-and two workers racing on one database (each message sent once)."""
+two workers racing on one database (each message sent once), and the running worker woken
+by a commit that queued rows (not by a rollback)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.delivery import ConsoleSender, DeliveryWorker, SlackSender, TelegramSender
+from bot.delivery import ConsoleSender, DeliveryWorker, Outgoing, SlackSender, TelegramSender
 from storage import outbox
 from storage.db import make_engine, session_scope
 from storage.models import OutboxMessage
@@ -206,3 +207,107 @@ async def test_ticket_cards_carry_buttons_and_report_charts_are_uploaded(
     assert photo.params["caption"] == "SLA report 2026-11: 92 % met"
     assert row(engine, "report:2026-11:all:slack:C0ENG").status == "sent"
     await worker.stop()
+
+
+# -- waking: a commit that queued rows has the running worker look at once ------------------
+
+
+class CountingWorker(DeliveryWorker):
+    """A worker that counts its passes (each pass claims once)."""
+
+    passes = 0
+
+    def _claim(self) -> list[Outgoing]:
+        self.passes += 1
+        return super()._claim()
+
+
+async def until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for ``pred()``; the bound is generous, the wake takes milliseconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not pred():
+        assert asyncio.get_running_loop().time() < deadline, "not delivered in time"
+        await asyncio.sleep(0.01)
+
+
+async def idle_worker(engine: Engine, slack: FakeSlackApi, clock: Clock) -> CountingWorker:
+    """A started worker whose idle poll is an hour, past its first (empty) pass."""
+    worker = CountingWorker(engine, {"slack": SlackSender("xoxb-test", slack.base_url)},
+                            now=clock, idle_poll=3600)
+    await worker.start()
+    await until(lambda: worker.passes >= 1)
+    await asyncio.sleep(0.3)  # the pass ends with the wait for the poll
+    return worker
+
+
+async def test_a_committed_enqueue_wakes_the_idle_worker_at_once(
+    db_url: str, slack: FakeSlackApi, clock: Clock
+) -> None:
+    """Queued and committed on another thread (as the channel adapters do): sent at once, not
+    after the hour-long idle poll; a second transaction is woken for just the same."""
+    engine = make_engine(db_url)
+    worker = await idle_worker(engine, slack, clock)
+    try:
+        await asyncio.to_thread(put, engine, "woken-1", clock=clock)
+        await until(lambda: row(engine, "woken-1").status == "sent")
+        await asyncio.sleep(0.3)  # back to waiting for the poll
+        await asyncio.to_thread(put, engine, "woken-2", clock=clock)
+        await until(lambda: row(engine, "woken-2").status == "sent")
+        assert [m["text"] for m in slack.messages] == ["text of woken-1", "text of woken-2"]
+    finally:
+        await worker.stop()
+        engine.dispose()
+
+
+async def test_a_rolled_back_enqueue_wakes_nothing_and_sends_nothing(
+    db_url: str, slack: FakeSlackApi, clock: Clock
+) -> None:
+    engine = make_engine(db_url)
+    woken: list[str] = []
+    unregister = outbox.on_queued_commit(lambda: woken.append("woken"))
+    worker = await idle_worker(engine, slack, clock)
+    try:
+        passes = worker.passes
+
+        def rolled_back() -> None:
+            with Session(engine) as s:
+                outbox.enqueue(s, "undone", "slack", "C0ALERT", "never", not_before=clock.now)
+                assert woken == []  # its SAVEPOINT is released, but nothing is committed yet
+                s.rollback()
+            with session_scope(engine) as s:  # a later commit that queues nothing
+                s.exec(select(OutboxMessage.id)).all()
+
+        await asyncio.to_thread(rolled_back)
+        await asyncio.sleep(0.3)
+        assert woken == [] and worker.passes == passes and slack.messages == []
+        with Session(engine) as s:
+            assert s.exec(select(OutboxMessage)).all() == []
+        await asyncio.to_thread(put, engine, "kept", clock=clock)
+        assert woken == ["woken"]  # once per committed transaction
+        await until(lambda: len(slack.messages) == 1)
+    finally:
+        unregister()
+        await worker.stop()
+        engine.dispose()
+
+
+async def test_rows_not_due_yet_do_not_spin_the_worker(
+    db_url: str, slack: FakeSlackApi, clock: Clock
+) -> None:
+    """A row queued for later and a row in backoff wake the worker for one look; then it
+    sleeps until they are due instead of passing again and again."""
+    engine = make_engine(db_url)
+    worker = await idle_worker(engine, slack, clock)
+    try:
+        passes = worker.passes
+        await asyncio.to_thread(put, engine, "later", clock=Clock(clock.now + timedelta(hours=1)))
+        slack.fail("chat.postMessage", status=500, times=1)
+        await asyncio.to_thread(put, engine, "backoff", clock=clock)
+        await until(lambda: row(engine, "backoff").attempts == 1)
+        await asyncio.sleep(0.5)
+        assert worker.passes - passes <= 4  # a look per wake (and the retry's), no loop
+        assert slack.messages == []
+        assert row(engine, "backoff").next_attempt_at == clock.now + timedelta(seconds=2)
+    finally:
+        await worker.stop()
+        engine.dispose()
