@@ -83,8 +83,8 @@ def serve(port: int, api_url: str, database_url: str) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    from bot.channels.slack import SlackBot
     from bot.config import Settings
-    from bot.slack_app import SlackBot
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]

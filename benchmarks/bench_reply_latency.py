@@ -1,9 +1,9 @@
 """Latency from an engineer's slash command to the customer's message at the chat platform.
 
 What is measured: an engineer sends a signed ``/destek workaround N rlI ...`` to the real Slack
-app (:class:`bot.slack_app.SlackBot` under uvicorn), run in a child process exactly as
+app (:class:`bot.channels.slack.SlackBot` under uvicorn), run in a child process exactly as
 ``destek run`` runs it: :func:`bot.runner.build_services` / :func:`bot.runner.run_services`,
-so the SLA scheduler and its outbox :class:`bot.delivery.DeliveryWorker` live in that process
+so the SLA scheduler and its outbox :class:`bot.jobs.delivery.DeliveryWorker` live in that process
 too. The command commits the workaround and queues the customer's update in the outbox; the
 worker delivers it with ``chat.postMessage`` to the customer's DM on a fake Slack Web API
 server (127.0.0.1, in this process). Two times per command, both from sending the request:

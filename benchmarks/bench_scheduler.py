@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session, func, select  # noqa: E402
 
-from bot.delivery import SlackSender  # noqa: E402
-from bot.scheduler import (  # noqa: E402
+from bot.channels.slack import SlackSender  # noqa: E402
+from bot.jobs.scheduler import (  # noqa: E402
     Dest,
     Routes,
     SchedulerService,
@@ -195,7 +195,7 @@ def bench_plan(n: int, tmp: Path) -> dict[str, float]:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.scheduler import sla_sweep_job
+    from bot.jobs.scheduler import sla_sweep_job
 
     sched = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine)},
                                 timezone=UTC)

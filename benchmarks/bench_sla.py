@@ -342,8 +342,8 @@ def pandas_batch(lines: list[str], offsets: dict[tuple[str, str, int], CustomBus
 
 
 def bench_batch(cases: list[Case], repeat: int) -> float:
-    """Batch CLI (bot.sla_batch, what `destek sla deadline` runs on stdin) vs a pandas batch."""
-    from bot.sla_batch import DeadlineCalculator
+    """Batch CLI (bot.cli.sla_batch, what `destek sla deadline` runs on stdin) vs a pandas batch."""
+    from bot.cli.sla_batch import DeadlineCalculator
 
     lines = batch_lines(cases)
     offsets = {(c.cal.name, c.cal.tz, c.n_hours): c.offset for c in cases}

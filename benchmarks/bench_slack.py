@@ -55,8 +55,8 @@ def serve(kind: str, port: int, api_url: str, database_url: str) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     if kind == "full":
+        from bot.channels.slack import SlackBot
         from bot.config import Settings
-        from bot.slack_app import SlackBot
 
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.routing import intake_config  # noqa: E402
-from bot.channels.telegram import TelegramChannel  # noqa: E402
 from sla import load_policy  # noqa: E402
 from storage import directory  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402

@@ -6,11 +6,15 @@ import functools
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from .channels.slack.settings import SlackSettings
+from .channels.telegram.settings import TelegramSettings
 
 
-class Settings(BaseSettings):
-    """All runtime settings. Field names map to upper-case environment variables."""
+class Settings(TelegramSettings, SlackSettings):
+    """All runtime settings: the core's here, each channel's in its package (one base class
+    each). Field names map to upper-case environment variables."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -30,20 +34,6 @@ class Settings(BaseSettings):
     )
     dialog_remind_minutes: int = Field(default=30, alias="DESTEK_DIALOG_REMIND_MINUTES")
     dialog_expire_minutes: int = Field(default=24 * 60, alias="DESTEK_DIALOG_EXPIRE_MINUTES")
-
-    # Telegram
-    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
-    telegram_file_url: str | None = Field(default=None, alias="TELEGRAM_FILE_URL")
-    telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
-    telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
-
-    # Slack
-    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
-    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
-    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
-    slack_command: str = Field(default="/destek", alias="DESTEK_SLACK_COMMAND")
 
     # Where engineers and alerts are told
     engineers_slack_channel: str | None = Field(

@@ -1,9 +1,9 @@
 """``destek run``: every configured channel and periodic job as async services.
 
-A service has ``name``, ``async start()`` and ``async stop()``; a channel service also has
-``async send(target, reply)``. To add one (Slack, the scheduler, the outbox worker), append a
-factory ``(RunContext) -> Service | None`` to :data:`SERVICE_FACTORIES`: it returns None when
-its settings are absent. Services start in order and stop in reverse on SIGINT/SIGTERM.
+A service has ``name``, ``async start()`` and ``async stop()``. The channels' services come
+from :mod:`bot.channels.registry` (each channel says when its settings turn it on); a job is a
+factory ``(RunContext) -> Service | None`` in :data:`JOB_FACTORIES`, None when its settings are
+absent. Services start in order and stop in reverse on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from handlers.intake import IntakeConfig, sweep_dialogs
 from storage.clock import Clock, system_clock
 from storage.db import session_scope
 
+from .channels import registry
 from .config import Settings
-from .tasks import cancel_and_wait, freeze_startup_heap
+from .jobs.tasks import cancel_and_wait, freeze_startup_heap
 
 log = logging.getLogger("destek.runner")
 
@@ -79,27 +80,13 @@ async def sweep_once(ctx: RunContext) -> int:
     return await asyncio.to_thread(work)
 
 
-def _telegram(ctx: RunContext) -> Service | None:
-    if not ctx.settings.telegram_bot_token:
-        return None
-    from .channels.telegram import TelegramChannel
-
-    return TelegramChannel(ctx.settings, ctx.engine, ctx.intake, now=ctx.now)
-
-
-def _slack(ctx: RunContext) -> Service | None:
-    from .slack_app import slack_service
-
-    return slack_service(ctx)
-
-
 def _sweeper(ctx: RunContext) -> Service | None:
     return PeriodicTask("dialog-sweeper", 60.0, lambda: sweep_once(ctx))
 
 
 def _sla_scheduler(ctx: RunContext) -> Service | None:
     # SLA reminders/breach alerts (APScheduler) and the outbox delivery worker.
-    from .scheduler import SchedulerService
+    from .jobs.scheduler import SchedulerService
 
     return SchedulerService(ctx.settings, engine=ctx.engine, now=ctx.now)
 
@@ -133,19 +120,14 @@ def _ai_drafts(ctx: RunContext) -> Service | None:
     )
 
 
-# Channel factories first (they fill ``ctx.channels``), then jobs that use them.
-SERVICE_FACTORIES: list[Callable[[RunContext], Service | None]] = [_telegram, _slack]
+# The channels' services (bot.channels.registry) first, then the jobs.
 JOB_FACTORIES: list[Callable[[RunContext], Service | None]] = [_sweeper, _sla_scheduler,
                                                                 _dashboard, _ai_drafts]
 
 
 def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
     """The services to run, and whether any channel is among them."""
-    services: list[Service] = []
-    for factory in SERVICE_FACTORIES:
-        svc = factory(ctx)
-        if svc is not None:
-            services.append(svc)
+    services = registry.services(ctx)
     has_channel = bool(services)
     for factory in JOB_FACTORIES:
         svc = factory(ctx)
@@ -153,7 +135,7 @@ def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
             services.append(svc)
     # Replicas: the leader-only services run on whichever replica holds the database lease.
     if any(_leader_only(ctx, svc) for svc in services):
-        from .leadership import LeaderOnly, Leadership, TicketChangeFeed
+        from .jobs.leadership import LeaderOnly, Leadership, TicketChangeFeed
 
         lease = Leadership(ctx.engine, [])
         wrapped: list[Service] = []
@@ -167,10 +149,10 @@ def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
 
 def _leader_only(ctx: RunContext, svc: Service) -> bool:
     """Once across replicas: the SLA scheduler with the outbox worker, the dialog sweeper and
-    Telegram polling (a second poller gets 409 Conflict); webhooks and Slack HTTP run on all."""
+    the channels that say so (Telegram polling: a second poller gets 409 Conflict)."""
     if svc.name in ("sla-scheduler", "dialog-sweeper"):
         return True
-    return svc.name == "telegram" and not ctx.settings.telegram_webhook_url
+    return registry.leader_only(ctx.settings, svc.name)
 
 
 async def run_services(services: list[Service], stop: asyncio.Event | None = None,
@@ -178,7 +160,8 @@ async def run_services(services: list[Service], stop: asyncio.Event | None = Non
     """Start every service, wait for SIGINT/SIGTERM (or ``stop``), stop them in reverse.
 
     Once all have started, what start-up built is frozen out of the garbage collector's full
-    passes (:func:`bot.tasks.freeze_startup_heap`); in-process tests pass ``freeze_heap=False``.
+    passes (:func:`bot.jobs.tasks.freeze_startup_heap`); in-process tests pass
+    ``freeze_heap=False``.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

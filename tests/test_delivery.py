@@ -14,7 +14,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.delivery import ConsoleSender, DeliveryWorker, Outgoing, SlackSender, TelegramSender
+from bot.channels.console import ConsoleSender
+from bot.channels.outbound import Outgoing
+from bot.channels.slack import SlackSender
+from bot.channels.telegram import TelegramSender
+from bot.jobs.delivery import DeliveryWorker
 from storage import outbox
 from storage.db import make_engine, session_scope
 from storage.models import OutboxMessage

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
 import storage.models  # noqa: F401  (registers the tables)
-from bot.scheduler import Routes, SlaCore
+from bot.jobs.scheduler import Routes, SlaCore
 from sla import Policy
 from storage import leases, outbox, tickets
 from storage.db import alembic_config, current_revision, make_engine, upgrade

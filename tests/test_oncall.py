@@ -20,12 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from bot.channels.telegram import TelegramChannel
+from bot.channels.slack import SlackSender
+from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.config import Settings
-from bot.delivery import SlackSender, TelegramSender
 from bot.demo import seed as demo_seed
+from bot.jobs.scheduler import PAGE_JOB, Dest, Routes, SchedulerService
 from bot.routing import intake_config
-from bot.scheduler import PAGE_JOB, Dest, Routes, SchedulerService
 from handlers import hooks
 from handlers.commands import execute_command
 from handlers.types import Routing

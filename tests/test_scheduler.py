@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.scheduler import Dest, Routes, SchedulerService, SlaCore
+from bot.jobs.scheduler import Dest, Routes, SchedulerService, SlaCore
 from sla import Policy
 from storage import directory, tickets
 from storage.db import session_scope

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import bot.cli.sla  # noqa: F401 - registers the commands
 from bot.cli import app
 from bot.config import get_settings
-from bot.scheduler import Routes, SlaCore
+from bot.jobs.scheduler import Routes, SlaCore
 from sla import Policy
 from storage.db import make_engine
 

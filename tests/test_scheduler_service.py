@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.delivery import SlackSender
-from bot.scheduler import DIGEST_JOB, SWEEP_JOB, Dest, Routes, SchedulerService
+from bot.channels.slack import SlackSender
+from bot.jobs.scheduler import DIGEST_JOB, SWEEP_JOB, Dest, Routes, SchedulerService
 from handlers import hooks
 from sla import Policy
 from storage.db import make_engine, session_scope

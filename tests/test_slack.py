@@ -18,11 +18,11 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import slack_blocks
+from bot.channels.slack import SlackBot, SlackSender
+from bot.channels.slack import blocks as slack_blocks
 from bot.config import Settings
-from bot.delivery import DeliveryWorker, SlackSender
 from bot.demo import seed
-from bot.slack_app import SlackBot
+from bot.jobs.delivery import DeliveryWorker
 from storage import tickets
 from storage.db import make_engine
 from storage.models import (
@@ -226,7 +226,7 @@ async def test_bad_or_stale_signature_is_refused(h: Harness) -> None:
 
 
 async def test_oversized_body_is_refused_before_it_is_read(h: Harness) -> None:
-    from bot.slack_app import MAX_BODY_BYTES
+    from bot.channels.slack.http import MAX_BODY_BYTES
 
     huge = urlencode({"command": "/destek", "text": "note 1 " + "x" * MAX_BODY_BYTES,
                       "user_id": DENIZ, "team_id": "T0TEST"})

@@ -56,7 +56,7 @@ def test_every_web_api_call_is_covered_by_the_manifest_scopes() -> None:
 
 
 def test_modal_hints_have_no_raw_placeholders() -> None:
-    from bot.slack_blocks import intake_modal
+    from bot.channels.slack.blocks import intake_modal
     from handlers.dialog import FIELDS
 
     for lang in ("en", "tr"):

@@ -16,7 +16,7 @@ from storage import outbox, tickets
 from storage.db import engine_for
 from storage.models import Customer
 
-from ..scheduler import Routes, SlaCore
+from ..jobs.scheduler import Routes, SlaCore
 from .common import JsonOpt, emit, fail, now_utc, policy, session, settings, sla_app
 
 

@@ -12,11 +12,11 @@ console    ``bot.channels.console.run_console`` (the   none: each person is a te
            thread                               outbox lines from ``ConsoleSender``
 telegram   ``bot.channels.telegram.              ``tests.fakes.telegram_server`` through
            TelegramChannel`` (polling)          python-telegram-bot
-slack      ``bot.slack_app.SlackBot`` (Bolt,    signed requests in (httpx), the fake Web
+slack      ``bot.channels.slack.SlackBot`` (Bolt,    signed requests in (httpx), the fake Web
            HTTP mode)                           API ``tests.fakes.slack_api`` out (slack_sdk)
 =========  ===================================  =====================================
 
-Every action waits until the channel has handled it, runs a :class:`bot.delivery.
+Every action waits until the channel has handled it, runs a :class:`bot.jobs.delivery.
 DeliveryWorker` to completion (``drain``) with the channel's real sender, and returns what the
 customer saw because of it: :class:`Seen` messages flattened to plain text, the direct replies
 first, then the delivered outbox messages. ``customer_messages()`` is everything so far.
@@ -47,13 +47,14 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import slack_blocks
-from bot.channels.console import run_console
-from bot.channels.telegram import TelegramChannel
+from bot.channels.console import ConsoleSender, run_console
+from bot.channels.outbound import Sender
+from bot.channels.slack import SlackBot, SlackSender
+from bot.channels.slack import blocks as slack_blocks
+from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.config import Settings
-from bot.delivery import ConsoleSender, DeliveryWorker, Sender, SlackSender, TelegramSender
+from bot.jobs.delivery import DeliveryWorker
 from bot.routing import intake_config
-from bot.slack_app import SlackBot
 from handlers.i18n import t
 from handlers.intake import IntakeConfig
 from handlers.types import Destination, Routing

@@ -305,7 +305,7 @@ async def test_telegram_adapter(sqlite_url: str, tg_fake: Any, tmp_path: Any) ->
 async def test_slack_adapter(sqlite_url: str, tmp_path: Any) -> None:
     import httpx
 
-    from bot.slack_app import SlackBot
+    from bot.channels.slack import SlackBot
     from tests.fakes.slack_api import FakeSlackApi
     from tests.test_slack import SECRET, Harness
 

@@ -39,11 +39,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
+from bot.channels.slack import SlackBot
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.demo import seed
 from bot.routing import intake_config
-from bot.slack_app import SlackBot
 from sla import Policy
 from storage.db import make_engine
 from tests.fakes.slack_api import FakeSlackApi

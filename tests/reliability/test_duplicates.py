@@ -28,11 +28,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.channels.slack import SlackBot
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.demo import seed
 from bot.routing import intake_config
-from bot.slack_app import SlackBot
 from sla import Policy
 from storage.db import make_engine
 from storage.models import DialogSession, ProcessedDelivery, Ticket, TicketEvent, TicketPause

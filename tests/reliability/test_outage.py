@@ -23,7 +23,9 @@ import pytest
 from aiohttp import web
 from sqlmodel import Session, col, select
 
-from bot.delivery import DeliveryWorker, SlackSender, TelegramSender
+from bot.channels.slack import SlackSender
+from bot.channels.telegram import TelegramSender
+from bot.jobs.delivery import DeliveryWorker
 from storage import outbox
 from storage.db import make_engine, session_scope
 from storage.models import OutboxMessage

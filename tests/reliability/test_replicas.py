@@ -22,8 +22,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.delivery import DeliveryWorker, SlackSender
-from bot.scheduler import Routes, SlaCore
+from bot.channels.slack import SlackSender
+from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.scheduler import Routes, SlaCore
 from sla import load_policy
 from storage import leases, outbox, tickets
 from storage.db import make_engine, session_scope, upgrade
@@ -213,7 +214,7 @@ async def test_expired_claim_is_not_sent_twice_to_slack(
     sender = SlackSender("xoxb-test", slack.base_url)
     with session_scope(engine) as s:  # the dying worker: claims all, posts three of them
         claimed = {m.key: m for m in outbox.claim(s, now, lease_seconds=5)}
-    from bot.delivery import Outgoing
+    from bot.channels.outbound import Outgoing
 
     for key in ("t1:response:50%:1", "dm:1", "thread:1"):
         await sender.send(Outgoing.of(claimed[key]))
@@ -272,7 +273,7 @@ class Probe:
 
 
 async def test_lease_one_leader_release_and_expiry(db_url: str) -> None:
-    from bot.leadership import LeaderOnly, Leadership
+    from bot.jobs.leadership import LeaderOnly, Leadership
 
     engine = make_engine(db_url)
     a_probe, b_probe = Probe("sla-scheduler"), Probe("sla-scheduler")
@@ -312,8 +313,8 @@ async def test_leader_replans_tickets_changed_on_other_replicas(
 ) -> None:
     """A ticket opened on a replica that is not the leader (no scheduler hook there) is
     planned by the leader from the audit trail within seconds."""
-    from bot.leadership import TicketChangeFeed
-    from bot.scheduler import Dest, SchedulerService
+    from bot.jobs.leadership import TicketChangeFeed
+    from bot.jobs.scheduler import Dest, SchedulerService
 
     engine = make_engine(db_url)
     policy_path = tiny_policy(tmp_path)

@@ -1,10 +1,26 @@
 """The console channel: a chat in the terminal (:mod:`.chat`), typed lines in
-(:mod:`.inbound`), replies as text (:mod:`.render`)."""
+(:mod:`.inbound`), replies as text (:mod:`.render`), outbox lines in a file (:mod:`.sender`)."""
 
 from __future__ import annotations
 
-from .chat import run_console
-from .inbound import CHANNEL, to_incoming
-from .render import render
+from typing import TYPE_CHECKING
 
-__all__ = ["CHANNEL", "render", "run_console", "to_incoming"]
+from ..spec import ChannelSpec
+from .chat import run_console
+from .inbound import CHANNEL as NAME
+from .inbound import to_incoming
+from .render import render
+from .sender import ConsoleSender
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+def _sender(settings: Settings) -> ConsoleSender:
+    return ConsoleSender(settings.data_dir / "outbox.log")
+
+
+# Always on (the demo's channel); its chat is `destek chat`, not a service of `destek run`.
+CHANNEL = ChannelSpec(NAME, configured=lambda settings: True, sender=_sender)
+
+__all__ = ["CHANNEL", "ConsoleSender", "render", "run_console", "to_incoming"]

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
@@ -21,7 +21,6 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
-from bot.config import Settings
 from handlers.i18n import t
 from handlers.intake import IntakeConfig
 from handlers.types import Incoming, Reply
@@ -33,6 +32,9 @@ from .render import bot_commands, keyboard
 from .webhook import file_url, webhook_problem
 
 log = logging.getLogger("destek.telegram")
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 class TelegramChannel:

@@ -61,7 +61,9 @@ from storage.models import (
     TicketPause,
 )
 
-from .delivery import DeliveryWorker, Sender, senders_from_settings
+from ..channels import registry
+from ..channels.outbound import Sender
+from .delivery import DeliveryWorker
 from .paging import OPEN_TRIGGER, Pager
 from .tasks import ServiceThreads
 
@@ -648,7 +650,7 @@ async def sla_reconcile_job() -> None:
 
 async def monthly_report_tick() -> None:
     """APScheduler job: last month's SLA reports, as of the service's clock."""
-    from .report_render import monthly_report_job
+    from ..report_render import monthly_report_job
 
     if _ACTIVE is not None:
         await _ACTIVE.run_as_of(monthly_report_job)
@@ -656,7 +658,7 @@ async def monthly_report_tick() -> None:
 
 async def eos_notices_tick() -> None:
     """APScheduler job: the end-of-support notices due, as of the service's clock."""
-    from .report_render import eos_notices_job
+    from ..report_render import eos_notices_job
 
     if _ACTIVE is not None:
         await _ACTIVE.run_as_of(eos_notices_job, getattr(_ACTIVE.settings, "policy_path", None))
@@ -686,7 +688,7 @@ class SchedulerService:
         reconcile_minutes: float = 15,
     ) -> None:
         if settings is None:
-            from .config import get_settings
+            from ..config import get_settings
 
             settings = get_settings()
         self.settings = settings
@@ -696,7 +698,7 @@ class SchedulerService:
         self.now = now
         self.core = SlaCore(self.engine, self.policy, self.routes)
         self.worker = DeliveryWorker(
-            self.engine, senders if senders is not None else senders_from_settings(settings),
+            self.engine, senders if senders is not None else registry.senders(settings),
             now=now,
         ) if deliver else None
         self.reconcile_minutes = reconcile_minutes
