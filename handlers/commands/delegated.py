@@ -4,18 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from .. import knowledge
+from ..planned_work import planned_reply
+from ..reports import report_reply
 from ..types import Reply
-from .parsing import CommandError, Ctx, named_ticket, usage_error
-
-
-def _knowledge() -> Any:
-    try:
-        from .. import knowledge  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise CommandError("cmd.err.kb_unavailable") from None
-    return knowledge
+from .parsing import Ctx, named_ticket, usage_error
 
 
 def suggest(ctx: Ctx, args: list[str]) -> list[Reply]:
@@ -23,10 +16,7 @@ def suggest(ctx: Ctx, args: list[str]) -> list[Reply]:
     if len(args) != 1:
         raise usage_error("suggest")
     ticket = named_ticket(ctx, "suggest", args)
-    kb = _knowledge()
-    if not hasattr(kb, "suggest"):
-        raise CommandError("cmd.err.kb_unavailable")
-    return [kb.suggest(ctx.session, ticket.id, lang=ctx.lang)]
+    return [knowledge.suggest(ctx.session, ticket.id or 0, lang=ctx.lang)]
 
 
 def link(ctx: Ctx, args: list[str]) -> list[Reply]:
@@ -34,16 +24,12 @@ def link(ctx: Ctx, args: list[str]) -> list[Reply]:
     if len(args) != 2:
         raise usage_error("link")
     ticket = named_ticket(ctx, "link", args)
-    kb = _knowledge()
-    if not hasattr(kb, "link"):
-        raise CommandError("cmd.err.kb_unavailable")
-    return [kb.link(ctx.session, ticket.id, args[1], ctx.actor, lang=ctx.lang)]
+    return [knowledge.link(ctx.session, ticket.id or 0, args[1], ctx.actor, lang=ctx.lang)]
 
 
 def kb(ctx: Ctx, args: list[str]) -> list[Reply]:
     """``kb add N [KB-ID]`` · ``kb edit KB-ID FIELD TEXT`` · ``kb publish KB-ID``."""
     sub = args[0].lower() if args else ""
-    knowledge = _knowledge()
     if sub == "publish" and len(args) == 2:
         return [knowledge.kb_publish(ctx.session, args[1], actor=ctx.actor, lang=ctx.lang)]
     if sub == "edit" and len(args) >= 4:
@@ -52,22 +38,18 @@ def kb(ctx: Ctx, args: list[str]) -> list[Reply]:
     if sub != "add" or len(args) not in (2, 3):
         raise usage_error("kb")
     ticket = named_ticket(ctx, "kb", args[1:2])
-    return [knowledge.kb_add_from_ticket(ctx.session, ticket.id,
+    return [knowledge.kb_add_from_ticket(ctx.session, ticket.id or 0,
                                          kb_id=args[2] if len(args) == 3 else None,
                                          actor=ctx.actor, lang=ctx.lang)]
 
 
 def report(ctx: Ctx, args: list[str]) -> list[Reply]:
     """``report [CUSTOMER] [YYYY-MM]``: the monthly SLA report."""
-    from ..reports import report_reply
-
     return [report_reply(ctx.session, ctx.policy, args, ctx.now, ctx.lang, ctx.charts).reply]
 
 
 def planned(ctx: Ctx, args: list[str]) -> list[Reply]:
     """``planned``: the customers' planned work ahead."""
-    from ..planned_work import planned_reply
-
     if args:
         raise usage_error("planned")
     return [planned_reply(ctx.session, ctx.now, ctx.lang)]

@@ -84,10 +84,6 @@ register({
         "en": "There is no customer \"{code}\".",
         "tr": "\"{code}\" kodlu bir müşteri yok.",
     },
-    "cmd.err.kb_unavailable": {
-        "en": "The knowledge base is not available here yet.",
-        "tr": "Bilgi bankası burada henüz kullanılamıyor.",
-    },
     "cmd.done.ack": {
         "en": "#{n}: assigned to {engineer}; the customer was told (response, P3).",
         "tr": "#{n}: {engineer} kişisine atandı; müşteriye bildirildi (yanıt, P3).",
