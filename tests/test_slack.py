@@ -517,3 +517,16 @@ async def test_dm_offers_the_form_and_keeps_files_shared_in_the_dm(h: Harness) -
         assert [a.filename for a in s.exec(select(Attachment).where(
             Attachment.ticket_id == t.id))] == ["trace.txt"]
         assert s.exec(select(DialogSession)).first() is None
+
+
+async def test_customer_verbs_on_slack_read_as_slack_commands(h: Harness) -> None:
+    """The customer verbs work through the slash command, and the commands a reply names are
+    written the Slack way ("/destek access N"), not as Telegram's "/access N"."""
+    await h.command(AYSE, "help")
+    helped = h.replies()[-1]
+    assert "/destek access N" in helped and "/destek plan" in helped
+    assert " /access" not in helped
+    await h.command(AYSE, "lang en")
+    assert h.replies()[-1] == "I will speak English with you."
+    await h.command(AYSE, "list")
+    assert h.replies()[-1].startswith("Open tickets of")

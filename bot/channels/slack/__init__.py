@@ -23,7 +23,8 @@ def _configured(settings: Settings) -> bool:
 
 
 def _sender(settings: Settings) -> SlackSender:
-    return SlackSender(settings.slack_bot_token or "", settings.slack_api_url)
+    return SlackSender(settings.slack_bot_token or "", settings.slack_api_url,
+                       settings.slack_command)
 
 
 CHANNEL = ChannelSpec(NAME, configured=_configured, sender=_sender, service=slack_service)

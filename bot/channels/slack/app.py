@@ -139,6 +139,7 @@ class SlackBot:
     async def _respond(self, body: Mapping[str, Any], respond: Any, reply: Reply,
                        card: bool = False) -> None:
         """Answer a slash command: ephemeral through response_url, else chat.postEphemeral."""
+        reply = blocks.for_slack(reply, self.command_name)
         ticket = reply.meta.get("ticket")
         # An engineer's `status N` is the ticket's card, with its buttons.
         as_card = card and reply.meta.get("command")
@@ -312,7 +313,7 @@ class SlackBot:
         """Post replies in order, in ``thread`` when the message came from one; the
         confirmation of a ticket ``opener`` just opened becomes the thread of its later
         updates (P21)."""
-        for reply in replies:
+        for reply in (blocks.for_slack(r, self.command_name) for r in replies):
             resp = await self.api.call(self.api.client.chat_postMessage, channel=channel,
                                     text=reply.text, blocks=blocks.reply_blocks(reply),
                                     thread_ts=thread)

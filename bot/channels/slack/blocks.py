@@ -8,10 +8,14 @@ values 2000 (buttons) / 150 (options), at most 25 elements per actions block, 10
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from handlers import customer_verbs
+from handlers.commands import VERBS
 from handlers.dialog import FieldDef, FieldKind
 from handlers.i18n import register, t
 from handlers.oncall import take_label
@@ -238,3 +242,22 @@ def view_values(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]
             else:
                 out[block_id] = element.get("value")
     return out
+
+
+# A command as the neutral messages write it ("/status N"): on Slack every verb is an argument
+# of the app's one slash command ("/destek status N"). Built from our own verb list only.
+_COMMAND = re.compile(
+    r"(?<![\w/])/(" + "|".join(sorted({*customer_verbs.VERBS, *VERBS}, key=len, reverse=True))
+    + r")(?![\w/-])")
+
+
+def slack_commands(text: str, command: str = "/destek") -> str:
+    """``text`` with its ``/verb`` commands written as Slack's ``/destek verb``."""
+    return _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text)
+
+
+def for_slack(reply: Reply, command: str = "/destek") -> Reply:
+    """A neutral reply as Slack users type its commands."""
+    text = slack_commands(reply.text, command)
+    return reply if text == reply.text else replace(reply, text=text)
+

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..outbound import Outgoing, PermanentFailure, RetryLater
+from .blocks import card_blocks, page_blocks, slack_commands
 
 log = logging.getLogger("destek.delivery")
 SLACK_EVENT_TYPE = "destek_outbox"
@@ -19,10 +20,12 @@ SLACK_EVENT_TYPE = "destek_outbox"
 class SlackSender:
     """chat.postMessage through the real slack_sdk client (base URL from SLACK_API_URL)."""
 
-    def __init__(self, token: str, base_url: str = "https://slack.com/api/") -> None:
+    def __init__(self, token: str, base_url: str = "https://slack.com/api/",
+                 command: str = "/destek") -> None:
         from slack_sdk.web.async_client import AsyncWebClient
 
         self.client = AsyncWebClient(token=token, base_url=base_url, timeout=10)
+        self.command = command  # how Slack users type the commands a message names
 
     async def send(self, msg: Outgoing) -> str | None:
         from slack_sdk.errors import SlackApiError
@@ -31,7 +34,8 @@ class SlackSender:
             if msg.file is not None:
                 return await self._upload(msg, msg.file)
             resp = await self.client.chat_postMessage(
-                channel=msg.target, text=msg.text, thread_ts=msg.thread or None,
+                channel=msg.target, text=slack_commands(msg.text, self.command),
+                thread_ts=msg.thread or None,
                 blocks=self._blocks(msg),
                 metadata={"event_type": SLACK_EVENT_TYPE, "event_payload": {"key": msg.key}},
             )
@@ -45,12 +49,8 @@ class SlackSender:
         payload = msg.payload or {}
         ticket = payload.get("ticket")
         if payload.get("kind") == "ticket_opened" and isinstance(ticket, int):
-            from .blocks import card_blocks
-
             return card_blocks(msg.text, ticket)
         if payload.get("kind") == "page" and isinstance(ticket, int):
-            from .blocks import page_blocks
-
             return page_blocks(msg.text, ticket, str(payload.get("lang") or "en"))
         return None
 
