@@ -91,6 +91,9 @@ _EMPHASIS = re.compile(r"(?<![\w*_~`])([*_~])(?=\S)(.+?)(?<=\S)\1(?![\w*_~`])")
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
+_SLACK_COMMAND = re.compile(r"/destek (?=[a-z])")
+
+
 def flatten(text: str) -> str:
     """Plain text of a chat message, the same way for every channel: Slack mrkdwn (links,
     mentions, *bold*, _italic_, ~strike~, `code`) and Telegram HTML (tags, entities) are
@@ -102,6 +105,9 @@ def flatten(text: str) -> str:
     text = _CODE.sub(r"\1", text)
     text = _EMPHASIS.sub(r"\2", text)
     text = html.unescape(text)
+    # Slack writes every command as an argument of its one slash command: "/destek access N"
+    # is "/access N" elsewhere.
+    text = _SLACK_COMMAND.sub("/", text)
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
