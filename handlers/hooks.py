@@ -110,6 +110,8 @@ def ticket_opened_on_commit(session: Session, ticket_id: int) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _fire_opened(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the ticket is not visible yet
+        return
     for ticket_id in session.info.pop(_OPENED_KEY, []):
         ticket_changed(ticket_id)
         for fn in list(_opened_listeners):

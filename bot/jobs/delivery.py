@@ -5,6 +5,11 @@ exponentially; Slack's 429 ``Retry-After`` and Telegram's ``retry_after`` are ho
 is one conditional UPDATE (plus ``SKIP LOCKED`` on PostgreSQL), so two workers never send the
 same row; a crash mid-send returns the row after its lease (120 s).
 
+A running worker is woken as soon as a transaction of its own process that queued rows commits
+(:func:`storage.outbox.on_queued_commit`), so a customer hears of an engineer's command within
+milliseconds; rows queued by another process (a replica that is not the leader, the CLI) are
+found at the next idle poll (``idle_poll``, 5 s), and rows not due yet when they are due.
+
 Such a returned row, and a row whose last attempt ended ambiguously (timeout, 5xx: the channel
 may have received it), is marked "maybe sent". Slack messages carry the outbox key in message
 metadata (``event_type`` ``destek_outbox``); before sending a maybe-sent Slack message again,
