@@ -55,8 +55,9 @@ def serve(kind: str, port: int, api_url: str, database_url: str) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     if kind == "full":
-        from bot.channels.slack import SlackBot
+        from bot.channels.slack import SlackBot, SlackService
         from bot.config import Settings
+        from bot.jobs.tasks import freeze_startup_heap
 
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
@@ -64,7 +65,13 @@ def serve(kind: str, port: int, api_url: str, database_url: str) -> None:
             SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
             DESTEK_DATA_DIR=tempfile.mkdtemp(prefix="destek-bench-"),
         )
-        asyncio.run(SlackBot(settings).serve_http("127.0.0.1", port))
+
+        async def serve_full() -> None:  # as `destek run` serves it
+            await SlackService(SlackBot(settings), "127.0.0.1", port).start()
+            freeze_startup_heap()
+            await asyncio.Event().wait()
+
+        asyncio.run(serve_full())
         return
     import uvicorn
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler

@@ -1,4 +1,4 @@
-"""``destek oncall …``: rotations, overrides and who is on call (pages: bot.paging)."""
+"""``destek oncall …``: rotations, overrides and who is on call (pages: bot.jobs.paging)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ and ends every page of the ticket (handlers.oncall.take_pages).
 Durability: a page is a row (``pages``) holding its next step and when it is due; every step's
 messages are outbox rows with keys ``page:<id>:<step>:...``, so a restart between two steps
 resumes at the right step, and no step is sent twice. The step job is one APScheduler date job
-armed at the earliest ``next_at`` (bot.scheduler). Everything here takes ``now``.
+armed at the earliest ``next_at`` (bot.jobs.scheduler). Everything here takes ``now``.
 """
 
 from __future__ import annotations

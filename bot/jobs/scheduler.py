@@ -11,7 +11,7 @@ One job per threshold (100 000 tickets × 3 clocks × 4 points) would mean 1.2 M
 rewritten on every change; one job per ticket still 100 000 rows: the sweep keeps the job store
 tiny and restart cost proportional to the tickets, not to the jobs.
 
-Job functions only enqueue: the delivery worker (:mod:`bot.delivery`) talks to the channels,
+Job functions only enqueue: the delivery worker (:mod:`bot.jobs.delivery`) talks to the channels,
 so a channel that is down delays messages, never the clock logic. Nothing here calls OpenAI
 (P27): an AI outage cannot hold up, or count against, a clock.
 """
@@ -73,7 +73,7 @@ OPEN_STATUSES = ("open", "pending")
 SWEEP_JOB, DIGEST_JOB, RECONCILE_JOB = "sla-sweep", "sla-digest", "sla-reconcile"
 # The manager's jobs (issue 7): last month's SLA report on the 1st, end-of-support notices daily.
 MONTHLY_REPORT_JOB, EOS_NOTICES_JOB = "sla-monthly-report", "eos-notices"
-PAGE_JOB = "oncall-page"  # the next step of the earliest on-call page (bot.paging)
+PAGE_JOB = "oncall-page"  # the next step of the earliest on-call page (bot.jobs.paging)
 MISSED_OPENING_WINDOW = timedelta(hours=12)  # reports a start-up still pages for (a night)
 
 # Reminders and alerts are for engineers: DMs speak the contact's language, channel posts

@@ -138,7 +138,7 @@ async def test_one_minute_outage_then_every_message_exactly_once(
     slack.outage = Outage(clock, SEED, [("500", 0.35), ("429", 0.3), ("timeout-lost", 0.08),
                                      ("timeout-after-post", 0.07)])
     # Telegram offers no way to look a message up: an answer lost after the send is the one
-    # documented repeat window (bot/delivery.py), so its timeouts here are lost requests.
+    # documented repeat window (bot/jobs/delivery.py), so its timeouts here are lost requests.
     telegram.outage = Outage(clock, SEED + 4, [("500", 0.4), ("429", 0.35), ("timeout-lost", 0.1)])
     with session_scope(engine) as s:
         for i in range(MESSAGES):
