@@ -12,7 +12,8 @@ FAKE_DATES = '2029-06-15 10:00:00' '2024-02-29 23:30:00'
 TEST_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo /tmp)/destek-tests
 PYTEST = $(BIN)/python -m pytest
 
-.PHONY: install demo test test-dates lint lock bench clean
+.PHONY: install demo test test-sqlite test-postgresql test-dates test-dates-sqlite \
+	test-dates-postgresql lint lock bench clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
@@ -25,21 +26,27 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/destek demo
 
-# The whole suite twice: on SQLite, then on a throwaway PostgreSQL the tests start (tests/pg.py);
-# then the time-sensitive tests on both stores at each of FAKE_DATES.
+# The whole suite twice: on SQLite and on a throwaway PostgreSQL the tests start (tests/pg.py),
+# side by side (each run is one Python process: two cores take both at once); then the
+# time-sensitive tests on both stores at each of FAKE_DATES. Output is kept per run.
 test: $(STAMP)
 	bash scripts/system-deps.sh
-	DESTEK_TEST_DB=sqlite $(PYTEST) --basetemp=$(TEST_TMP)-sqlite
-	DESTEK_TEST_DB=postgresql $(PYTEST) --basetemp=$(TEST_TMP)-postgresql
-	$(MAKE) --no-print-directory test-dates
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-dates-sqlite test-dates-postgresql
+
+test-sqlite test-postgresql: test-%: $(STAMP)
+	DESTEK_TEST_DB=$* $(PYTEST) --basetemp=$(TEST_TMP)-$*
 
 test-dates: $(STAMP)
-	@for d in $(FAKE_DATES); do for db in sqlite postgresql; do \
-	  echo "time-sensitive tests on $$db at $$d"; \
-	  PYTHONPATH=$(CURDIR)/tests/faketime FAKETIME_DONT_FAKE_MONOTONIC=1 DESTEK_TEST_DB=$$db \
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-dates-sqlite test-dates-postgresql
+
+test-dates-sqlite test-dates-postgresql: test-dates-%: $(STAMP)
+	@for d in $(FAKE_DATES); do \
+	  echo "time-sensitive tests on $* at $$d"; \
+	  PYTHONPATH=$(CURDIR)/tests/faketime FAKETIME_DONT_FAKE_MONOTONIC=1 DESTEK_TEST_DB=$* \
 	    faketime "$$d" \
-	    $(PYTEST) -m time_sensitive --basetemp=$(TEST_TMP)-$$db || exit 1; \
-	done; done
+	    $(PYTEST) -m time_sensitive --basetemp=$(TEST_TMP)-dates-$* || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check sla handlers storage bot
