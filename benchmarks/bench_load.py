@@ -93,10 +93,14 @@ def serve(port: int, api_url: str, database_url: str) -> None:
         DESTEK_ENGINEERS_SLACK_CHANNEL="C0ENG",
     )
     if os.environ.get("DESTEK_LOAD_TRACE"):  # where the server's time goes, per transaction
-        _trace_transactions(SlackBot)
+        from bot.channels.pipeline import Pipeline
+
+        _trace_transactions(Pipeline)
     profile = os.environ.get("DESTEK_LOAD_PROFILE")  # a path: cProfile the server into it
+    from bench_slack import serve_slack
+
     if not profile:
-        asyncio.run(SlackBot(settings).serve_http("127.0.0.1", port))
+        asyncio.run(serve_slack(SlackBot(settings), port))
         return
     import cProfile
     import signal
@@ -110,23 +114,24 @@ def serve(port: int, api_url: str, database_url: str) -> None:
 
     signal.signal(signal.SIGTERM, dump)
     prof.enable()
-    asyncio.run(SlackBot(settings).serve_http("127.0.0.1", port))
+    asyncio.run(serve_slack(SlackBot(settings), port))
     dump()
 
 
-def _trace_transactions(bot_class: Any) -> None:
+def _trace_transactions(pipeline_class: Any) -> None:
     """Time every database transaction of the server by what ran in it (and the command's
     verb), and the garbage collector's pauses; print a table when the server stops (SIGTERM)."""
     import atexit
     import signal
 
     spent: dict[str, list[float]] = defaultdict(list)
-    original = bot_class._tx
+    original = pipeline_class.tx
 
     def timed(self: Any, fn: Any, *args: Any) -> Any:
         name = getattr(fn, "__name__", "?")
-        if name == "_run_command" and len(args) > 1:
-            name += ":" + str(args[1]).split()[0]
+        msg = args[1] if name == "dispatch_in" and len(args) > 1 else None
+        if msg is not None:
+            name += ":" + (msg.command or "text")
         started = time.perf_counter()
         try:
             return original(self, fn, *args)
@@ -140,7 +145,7 @@ def _trace_transactions(bot_class: Any) -> None:
                   f"max {max(values) * 1000:7.1f} ms", file=sys.stderr, flush=True)
         os._exit(0)
 
-    bot_class._tx = timed
+    pipeline_class.tx = timed
     import gc
 
     gc_started: list[float] = [0.0]

@@ -30,6 +30,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
@@ -50,14 +51,23 @@ def free_port() -> int:
 # -- the servers (run in a child process) -----------------------------------------------------
 
 
+async def serve_slack(bot: Any, port: int) -> None:
+    """Serve a :class:`bot.channels.slack.SlackBot` as `destek run` does, until killed."""
+    from bot.channels.slack import SlackService
+    from bot.jobs.tasks import freeze_startup_heap
+
+    await SlackService(bot, "127.0.0.1", port).start()
+    freeze_startup_heap()
+    await asyncio.Event().wait()
+
+
 def serve(kind: str, port: int, api_url: str, database_url: str) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     if kind == "full":
-        from bot.channels.slack import SlackBot, SlackService
+        from bot.channels.slack import SlackBot
         from bot.config import Settings
-        from bot.jobs.tasks import freeze_startup_heap
 
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
@@ -65,13 +75,7 @@ def serve(kind: str, port: int, api_url: str, database_url: str) -> None:
             SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
             DESTEK_DATA_DIR=tempfile.mkdtemp(prefix="destek-bench-"),
         )
-
-        async def serve_full() -> None:  # as `destek run` serves it
-            await SlackService(SlackBot(settings), "127.0.0.1", port).start()
-            freeze_startup_heap()
-            await asyncio.Event().wait()
-
-        asyncio.run(serve_full())
+        asyncio.run(serve_slack(SlackBot(settings), port))
         return
     import uvicorn
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
