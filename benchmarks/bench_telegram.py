@@ -144,8 +144,6 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=None,
                         help="concurrent updates (default: the channel's, 1 on SQLite)")
-    parser.add_argument("--inline", action="store_true",
-                        help="run database work on the event loop instead of a thread")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -159,8 +157,8 @@ async def main() -> None:
             # Alternate the two so a busy machine slows both alike; report each one's best.
             for _ in range(args.rounds):
                 echo_rates.append(await bench_echo(fake, n))
-                pipe_rates.append(await bench_pipeline(fake, url, args.users, tmp, args.concurrency,
-                                                      not args.inline))
+                pipe_rates.append(await bench_pipeline(fake, url, args.users, tmp,
+                                                       args.concurrency))
         finally:
             await fake.stop()
     echo_rate, pipe_rate = max(echo_rates), max(pipe_rates)

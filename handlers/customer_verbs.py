@@ -14,11 +14,11 @@ from sqlmodel import Session
 
 from storage import tickets
 from storage.directory import customer_calendar
-from storage.models import DialogSession, Ticket
+from storage.models import Contact, DialogSession, Ticket
 
 from . import conversation, intake
 from .i18n import normalise_language, register, t
-from .identity import Identity, Refusal, contact_language, identify_with_dialog, lookup_contact
+from .identity import Identity, Refusal, contact_language
 from .intake import IntakeConfig
 from .planned_work import plan_command
 from .ticket_line import ticket_line
@@ -29,40 +29,44 @@ from .vocabulary import clock_name, local_when
 VERBS = ("start", "new", "status", "list", "access", "plan", "cancel", "lang", "help")
 
 
-def run(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> list[Reply]:
-    """One customer verb (``msg.command`` is one of :data:`VERBS`)."""
+Sender = tuple[Identity | Refusal, DialogSession | None]  # identify_with_dialog's answer
+
+
+def run(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime,
+        sender: Sender) -> list[Reply]:
+    """One customer verb (``msg.command`` is one of :data:`VERBS`) from the ``sender``
+    identified once by the dispatch."""
     verb = (msg.command or "").lower()
+    who, row = sender
     if verb == "lang":  # works before anything else: also for people we do not know yet
-        return [lang(session, msg)]
-    found = identified(session, msg, now)
+        return [lang(session, msg, who.contact, row)]
+    found = admitted(session, who, row)
     if isinstance(found, Reply):
         return [found]
-    who, row, language = found
-    return _VERBS[verb](session, cfg, who, row, msg, language, now)
+    ident, language = found
+    return _VERBS[verb](session, cfg, ident, row, msg, language, now)
 
 
-def identified(session: Session, msg: Incoming, now: datetime,
-               ) -> tuple[Identity, DialogSession | None, str] | Reply:
-    """The sender as a customer who may report (P9, P12), their dialog in progress and their
-    language; or the polite refusal (a dialog of someone refused now is dropped)."""
-    who, row = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint)
+def admitted(session: Session, who: Identity | Refusal, row: DialogSession | None,
+             ) -> tuple[Identity, str] | Reply:
+    """A customer who may report (P9, P12) with their language; or the polite refusal (a
+    dialog of someone refused now is dropped)."""
     if isinstance(who, Refusal):
         if row is not None:  # contract expired or training withdrawn mid-dialog
             intake.discard(session, row)
         return Reply(who.text, meta={"refused": who.reason})
-    return who, row, row.language if row is not None else who.language
+    return who, row.language if row is not None else who.language
 
 
-def lang(session: Session, msg: Incoming) -> Reply:
+def lang(session: Session, msg: Incoming, contact: Contact | None,
+         row: DialogSession | None) -> Reply:
     """``lang tr|en``: the language of every later message to this person."""
     wanted = normalise_language(msg.args[0]) if msg.args else None
-    contact = lookup_contact(session, msg.channel, msg.user_key)
     if wanted is None:
         return Reply(t("lang.usage", contact_language(contact, None, msg.language_hint)))
     if contact is not None:
         contact.language = wanted
         session.add(contact)
-    row = intake.get_dialog(session, msg.channel, msg.user_key)
     if row is not None:
         row.language = wanted
         session.add(row)

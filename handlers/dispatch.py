@@ -26,7 +26,7 @@ from storage.models import Contact, Ticket
 from . import conversation, customer_verbs, intake
 from .commands import STAFF_ROLES, VERBS, execute_command
 from .i18n import t
-from .identity import contact_language, lookup_contact
+from .identity import contact_language, identify_with_dialog
 from .intake import IntakeConfig
 from .text import strip_nul
 from .types import COMMAND_STEP, Incoming, Reply
@@ -41,25 +41,28 @@ def route(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> 
             return []
         msg = replace(msg, command=words[0].lstrip("/"), args=tuple(words[1:]), text=None,
                       button_step=None)
-    actor = lookup_contact(session, msg.channel, msg.user_key)
+    # One query says who this is (and their dialog in progress): every rule below reads it.
+    sender = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint)
+    actor = sender[0].contact
     staff = actor is not None and actor.active and actor.role in STAFF_ROLES
     if msg.command:
-        return _command(session, cfg, actor, staff, msg, now)
+        return _command(session, cfg, sender, staff, msg, now)
     ticket = conversation.ticket_in_thread(session, msg)
     if ticket is not None and actor is not None and actor.customer_id == ticket.customer_id:
-        return _customer(session, cfg, msg, now, on=ticket)
+        return _customer(session, cfg, sender, msg, now, on=ticket)
     if staff:
         return _as_command(session, cfg, actor, msg.text or "help", now)
-    return _customer(session, cfg, msg, now)
+    return _customer(session, cfg, sender, msg, now)
 
 
-def _command(session: Session, cfg: IntakeConfig, actor: Contact | None, staff: bool,
+def _command(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender, staff: bool,
              msg: Incoming, now: datetime) -> list[Reply]:
     verb = (msg.command or "").lower()
     # Staff get the engineers' verb where both have one (status, list, help); everyone's
     # language is their own; a customer asking for an engineers' verb is told it is not theirs.
     if verb == "lang" or (verb in customer_verbs.VERBS and not (staff and verb in VERBS)):
-        return customer_verbs.run(session, cfg, replace(msg, command=verb), now)
+        return customer_verbs.run(session, cfg, replace(msg, command=verb), now, sender)
+    actor = sender[0].contact
     if verb in VERBS:
         return _as_command(session, cfg, actor, " ".join((verb, *msg.args)), now)
     lang = contact_language(actor, None, msg.language_hint)
@@ -75,12 +78,13 @@ def _as_command(session: Session, cfg: IntakeConfig, actor: Contact | None, line
             else replace(r, meta={**r.meta, "command": "1"}) for r in replies]
 
 
-def _customer(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime,
-              on: Ticket | None = None) -> list[Reply]:
-    found = customer_verbs.identified(session, msg, now)
+def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender,
+              msg: Incoming, now: datetime, on: Ticket | None = None) -> list[Reply]:
+    found = customer_verbs.admitted(session, *sender)
     if isinstance(found, Reply):
         return [found]
-    who, row, lang = found
+    who, lang = found
+    row = sender[1]
     ticket = on
     if ticket is None and row is None and (msg.text or msg.files):
         ticket = conversation.ticket_awaiting(session, who, msg.channel)
