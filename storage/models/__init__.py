@@ -1,0 +1,59 @@
+"""SQLModel tables, one module per area. All instants are stored as aware UTC (see
+``storage.types.UTCDateTime``); new rows are stamped from the session's clock at flush."""
+
+from __future__ import annotations
+
+from .base import Role, TicketKind, TicketStatus
+from .delivery import Lease, OutboxMessage, ProcessedDelivery
+from .directory import (
+    HOME_WORKSPACE,
+    Contact,
+    ContactIdentity,
+    Contract,
+    ContractProduct,
+    Customer,
+    Product,
+    ProductVersion,
+)
+from .knowledge import AISubscription, AIUsage, KnownError
+from .oncall import OncallOverride, OncallRotation, Page
+from .planning import PlannedWork, Release
+from .tickets import (
+    Attachment,
+    Deflection,
+    DialogSession,
+    Ticket,
+    TicketEvent,
+    TicketPause,
+)
+
+__all__ = [
+    "AISubscription",
+    "AIUsage",
+    "Attachment",
+    "Contact",
+    "ContactIdentity",
+    "Contract",
+    "ContractProduct",
+    "Customer",
+    "Deflection",
+    "DialogSession",
+    "HOME_WORKSPACE",
+    "KnownError",
+    "Lease",
+    "OncallOverride",
+    "OncallRotation",
+    "OutboxMessage",
+    "Page",
+    "PlannedWork",
+    "ProcessedDelivery",
+    "Product",
+    "ProductVersion",
+    "Release",
+    "Role",
+    "Ticket",
+    "TicketEvent",
+    "TicketKind",
+    "TicketPause",
+    "TicketStatus",
+]
