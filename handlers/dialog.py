@@ -57,6 +57,8 @@ class FieldContext:
     lang: str
     now: datetime
     attachments: int = 0  # attachments stored so far in this dialog
+    # The answer is a pressed button's value (never read as a typed position).
+    pressed: bool = False
 
 
 Validator = Callable[[str, FieldContext], Any]
@@ -92,11 +94,11 @@ class FieldDef:
         text = raw.strip()
         if self.kind == FieldKind.YESNO:
             try:  # the numbered choices (1 yes, 2 no) as well as the words
-                return match_choice(text, self.choices_for(ctx)) == "yes"
+                return match_choice(text, self.choices_for(ctx), ctx.pressed) == "yes"
             except Invalid:
                 return parse_yes_no(text)
         if self.kind == FieldKind.CHOICE:
-            value = match_choice(text, self.choices_for(ctx))
+            value = match_choice(text, self.choices_for(ctx), ctx.pressed)
             return self.validator(value, ctx) if self.validator else value
         if self.kind == FieldKind.TEXT:
             if len(text) < self.min_len:
@@ -119,15 +121,26 @@ def parse_yes_no(text: str) -> bool:
     raise Invalid("invalid.yesno")
 
 
-def match_choice(text: str, choices: list[Choice]) -> str:
-    """A choice's value from its value, its label or its number in the list."""
+def match_choice(text: str, choices: list[Choice], pressed: bool = False) -> str:
+    """A choice's value from what was typed: its number as shown (a typed digit is always the
+    position, whatever the values look like), its value or its label. A pressed button sends
+    the value itself (or, where a platform cannot carry it, the position)."""
     low = text.casefold()
+    position = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 0
+    if position and not pressed and 1 <= position <= len(choices):
+        return choices[position - 1].value
     for c in choices:
         if low in (c.value.casefold(), c.label.casefold()):
             return c.value
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(choices):
-        return choices[int(text) - 1].value
+    if position and 1 <= position <= len(choices):
+        return choices[position - 1].value
     raise Invalid("invalid.choice", options=", ".join(c.label for c in choices))
+
+
+def position_of(text: str, choices: list[Choice]) -> str:
+    """The value of the choice numbered ``text`` in a shown menu, else ``text`` itself."""
+    n = int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 0
+    return choices[n - 1].value if 1 <= n <= len(choices) else text
 
 
 # -- choices and validators -------------------------------------------------------------------
@@ -156,7 +169,7 @@ def _versions(ctx: FieldContext) -> list[Choice]:
 def _version_valid(text: str, ctx: FieldContext) -> str:
     choices = _versions(ctx)
     try:
-        return match_choice(text, choices)
+        return match_choice(text, choices, ctx.pressed)
     except Invalid:
         raise Invalid("invalid.version", options=", ".join(c.label for c in choices)) from None
 
@@ -179,6 +192,31 @@ def _selfhelp(ctx: FieldContext) -> list[Choice]:
             Choice("continue", t("choice.continue", ctx.lang))]
 
 
+SOLVED = {"solved", "yes", "evet", "çözüldü", "cozuldu", "it is solved", "fixed"}
+NOT_SOLVED = {"no", "not solved", "continue", "hayır", "hayir", "çözülmedi", "cozulmedi",
+              "devam", "not yet", "henüz değil"}
+
+
+def _selfhelp_valid(text: str, ctx: FieldContext) -> str:
+    """Did a known error's workaround solve it? The buttons, their numbers, or plain words."""
+    try:
+        return match_choice(text, _selfhelp(ctx), ctx.pressed)
+    except Invalid:
+        low = " ".join(text.casefold().split()).rstrip(".!")
+        if low in SOLVED:
+            return "solved"
+        if low in NOT_SOLVED:
+            return "continue"
+        raise
+
+
+def _summary_valid(text: str, ctx: FieldContext) -> str:
+    """A summary says what is wrong in words: symbols or emoji alone are not one."""
+    if sum(ch.isalpha() for ch in text) < 3:
+        raise Invalid("invalid.summary_words")
+    return text
+
+
 NOT_AVAILABLE = {"none", "not available", "n/a", "yok", "mevcut değil", "-"}
 
 
@@ -199,7 +237,7 @@ DONE = {"done", "tamam", "bitti", "ok"}
 
 
 def _attachments_valid(text: str, ctx: FieldContext) -> str:
-    low = text.casefold()
+    low = position_of(text, _attachment_choices(ctx)).casefold()
     if low in DONE or low == "done":
         if ctx.attachments == 0:
             raise Invalid("invalid.no_attachments")
@@ -221,7 +259,7 @@ def _users(ctx: FieldContext) -> list[Choice]:
 def _users_valid(text: str, ctx: FieldContext) -> str:
     """One of the choices (value, label or number), or a head count mapped onto them."""
     try:
-        return match_choice(text, _users(ctx))
+        return match_choice(text, _users(ctx), ctx.pressed)
     except Invalid:
         if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0:
             n = int(text)
@@ -274,8 +312,9 @@ def _severity_overridden(a: Mapping[str, Any]) -> bool:
 
 
 FIELDS: tuple[FieldDef, ...] = (
-    FieldDef("summary", FieldKind.TEXT, min_len=8, max_len=300),
-    FieldDef("selfhelp", FieldKind.CHOICE, choices=_selfhelp, report=False,
+    FieldDef("summary", FieldKind.TEXT, validator=_summary_valid, min_len=8, max_len=300),
+    FieldDef("selfhelp", FieldKind.TEXT, choices=_selfhelp, validator=_selfhelp_valid,
+             report=False,
              applies=lambda a: bool(a.get("_kb")), depends_on=("summary",)),
     FieldDef("product_id", FieldKind.CHOICE, choices=_products, validator=_product_valid),
     FieldDef("version_text", FieldKind.TEXT, choices=_versions, validator=_version_valid,
@@ -489,6 +528,10 @@ register({
                                     "tr": "Ek hizmet / Redis bakımı"},
     "value.none": {"en": "(none)", "tr": "(yok)"},
     "value.attachments": {"en": "{n} file(s)", "tr": "{n} dosya"},
+    "invalid.summary_words": {
+        "en": "Please say in words what is wrong (a few words are enough).",
+        "tr": "Lütfen sorunu kelimelerle yazın (birkaç kelime yeterli).",
+    },
     "invalid.too_short": {
         "en": "That is too short: please write at least {n} characters.",
         "tr": "Bu çok kısa: lütfen en az {n} karakter yazın.",

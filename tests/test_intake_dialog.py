@@ -510,3 +510,66 @@ def test_a_long_error_text_or_a_failing_kb_never_stops_the_report(world: Driver)
     finally:
         with world.engine.begin() as conn:
             conn.execute(text("ALTER TABLE known_errors_away RENAME TO known_errors"))
+
+
+def _prompt_at(world: Driver, user: str, step: str) -> Reply:
+    """Fill the dialog up to ``step`` and return its question."""
+    world.send(user, command="start")
+    replies = world.fill(user, BASE, stop=step)
+    if not replies or replies[-1].meta.get("step") != step:
+        replies = world.send(user, "")
+    assert replies[-1].meta.get("step") == step, replies[-1].meta
+    return replies[-1]
+
+
+def test_a_typed_number_is_the_shown_position(world: Driver) -> None:
+    """"1" on "1) Call Recorder" is Call Recorder, whatever the products' ids."""
+    prompt = _prompt_at(world, AYSE, "product_id")
+    first, last = prompt.choices[0], prompt.choices[-1]
+    assert first.value != "1" or len(prompt.choices) == 1  # the ids differ from the positions
+    asked = world.send(AYSE, "1")
+    assert first.label in asked[-1].text  # "Which version of <first product>?"
+    world.send(AYSE, "back")
+    asked = world.send(AYSE, str(len(prompt.choices)))
+    assert last.label in asked[-1].text
+    world.send(AYSE, "back")
+    refused = world.send(AYSE, str(len(prompt.choices) + 3))
+    assert refused[-1].meta["step"] == "product_id"
+
+
+def test_numbered_menus_take_their_own_numbers(world: Driver) -> None:
+    """The attachments step, the confirm step and the edit picker accept "1"/"2"."""
+    prompt = _prompt_at(world, JANE, "attachments")
+    assert [c.value for c in prompt.choices] == ["done", "none"]
+    assert world.send(JANE, "2")[-1].meta["step"] == "attachments_missing_reason"
+    world.fill(JANE, {**BASE, "attachments_missing_reason": "no screenshots possible"})
+    assert world.step(JANE) == dialog.CONFIRM
+    picker = world.send(JANE, "2")  # 1) Confirm 2) Edit 3) Cancel
+    assert picker[-1].meta["step"] == dialog.EDIT_PICK
+    keys = [c.value for c in picker[-1].choices]
+    again = world.send(JANE, str(keys.index("environment") + 1))
+    assert again[-1].meta["step"] == "environment"
+    world.send(JANE, "production")
+    assert world.step(JANE) == dialog.CONFIRM
+    opened = world.send(JANE, "1")
+    assert "is open" in text_of(opened)
+
+
+def test_self_help_understands_no_and_a_summary_needs_words(world: Driver) -> None:
+    with session_scope(world.engine) as s:
+        s.add(KnownError(id="KE-T002", title="Voice bot answers with silence",
+                         symptoms="voice bot answers calls with silence", workaround="Restart TTS",
+                         published=True))
+    world.send(AYSE, command="start")
+    assert "kelimelerle" in world.send(AYSE, "🙈🙈🙈🙈🙈🙈🙈🙈🙈")[0].text
+    assert world.step(AYSE) == "summary"
+    world.send(AYSE, "Voice bot answers calls with silence")
+    assert world.step(AYSE) == "selfhelp"
+    world.send(AYSE, "hayır")
+    assert world.step(AYSE) == "product_id"
+    for answer in ("çözülmedi", "no", "not solved"):
+        world.send(AYSE, "edit summary")
+        world.send(AYSE, "Voice bot answers calls with silence")
+        assert world.step(AYSE) == "selfhelp", answer
+        world.send(AYSE, answer)
+        assert world.step(AYSE) != "selfhelp", answer

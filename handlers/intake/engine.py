@@ -21,6 +21,7 @@ from ..dialog import (
     Invalid,
     dependents,
     find_field_by_name,
+    position_of,
     version_row,
 )
 from ..i18n import t
@@ -103,6 +104,9 @@ def _step(session: Session, cfg: IntakeConfig, ident: Identity, row: DialogSessi
     text = (msg.text or "").strip()
     if not text:
         return out + [current_prompt(state, ctx, msg.channel, cfg)]
+    if step in (CONFIRM, EDIT_PICK):  # a numbered menu: its number is its choice
+        text = position_of(text, list(current_prompt(state, ctx, msg.channel, cfg).choices))
+    ctx.pressed = msg.button_step == step
     words = text.split(maxsplit=1)
     head = words[0].casefold()
     # Control words work at every step; a pressed button is always an answer, never a word.

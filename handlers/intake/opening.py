@@ -53,7 +53,8 @@ def validate_answers(session: Session, cfg: IntakeConfig, ident: Identity,
     lang = lang or ident.language
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    ctx = FieldContext(session, ident, cfg.policy, answers, lang, now, attachments)
+    # A form's choices come back as their values (a select's option), never as positions.
+    ctx = FieldContext(session, ident, cfg.policy, answers, lang, now, attachments, pressed=True)
     for f in FIELDS:
         if not f.report or not f.applies(answers):
             continue
