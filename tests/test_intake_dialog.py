@@ -573,3 +573,30 @@ def test_self_help_understands_no_and_a_summary_needs_words(world: Driver) -> No
         assert world.step(AYSE) == "selfhelp", answer
         world.send(AYSE, answer)
         assert world.step(AYSE) != "selfhelp", answer
+
+
+def test_changing_an_answer_asks_again_what_depends_on_it(world: Driver) -> None:
+    """`düzenle ürün` to another product drops the old product's version and asks again."""
+    world.send(AYSE, command="start")
+    world.fill(AYSE, BASE)
+    assert world.step(AYSE) == dialog.CONFIRM
+    prompt = world.send(AYSE, "düzenle ürün")[-1]
+    assert prompt.meta["step"] == "product_id"
+    other = next(c for c in prompt.choices if c.label != "Voice Bot")
+    asked = world.send(AYSE, other.label)
+    assert asked[-1].meta["step"] == "version_text" and other.label in asked[-1].text
+    world.send(AYSE, "back")
+    world.send(AYSE, "Voice Bot")  # the same product again: the later answers stay
+    assert world.step(AYSE) in ("version_text", dialog.CONFIRM)
+
+
+def test_the_summary_counts_the_files_received(world: Driver) -> None:
+    """"Ekler: 1 dosya" after one file; a file sent when asked why there are none is taken
+    as the attachment."""
+    world.send(AYSE, command="start")
+    world.fill(AYSE, {**BASE, "attachments": "none"}, stop="attachments_missing_reason")
+    assert world.step(AYSE) == "attachments_missing_reason"
+    world.send(AYSE, files=(IncomingFile("tts.log", b"restart at 09:10", "text/plain"),))
+    world.fill(AYSE, BASE)
+    confirm = world.send(AYSE, "")[-1].text
+    assert "1" in next(line for line in confirm.splitlines() if line.startswith("• Ekler"))
