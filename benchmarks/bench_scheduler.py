@@ -37,14 +37,9 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session, func, select  # noqa: E402
 
 from bot.channels.slack import SlackSender  # noqa: E402
-from bot.jobs.scheduler import (  # noqa: E402
-    Dest,
-    Routes,
-    SchedulerService,
-    SlaCore,
-    _Row,
-    threshold_prefix,
-)
+from bot.jobs.scheduler import SchedulerService  # noqa: E402
+from bot.jobs.sla_passes import SlaCore, _Row, threshold_prefix  # noqa: E402
+from handlers.types import Destination, Routing  # noqa: E402
 from sla import load_policy  # noqa: E402
 from sla.reminders import plan_reminders  # noqa: E402
 from storage import directory  # noqa: E402
@@ -52,8 +47,8 @@ from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import OutboxMessage, Ticket, TicketPause  # noqa: E402
 from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
 
-ROUTES = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
-                alerts=(Dest("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
+ROUTES = Routing(channels=("slack",), engineers=(Destination("slack", "C0ENG"),),
+                 alerts=(Destination("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
 CUSTOMERS = [("TRC", "TR", "standard"), ("MEC", "ME", "standard"), ("USC", "US", "premium"),
              ("H24", "24x7", "premium")]
 
@@ -167,7 +162,7 @@ def bench_plan(n: int, tmp: Path) -> dict[str, float]:
     core = SlaCore(engine, policy, ROUTES)
     t = time.perf_counter()
     planned = core.reconcile(now0)
-    svc = SchedulerService(settings=object(), engine=engine, policy=policy, routes=ROUTES,
+    svc = SchedulerService(settings=object(), engine=engine, policy=policy, routing=ROUTES,
                            deliver=False)
     svc._set_next(planned.next)  # the heap the running service keeps
     t_plan = time.perf_counter() - t
@@ -231,7 +226,7 @@ async def bench_burst(n: int, spread: float, tmp: Path) -> dict[str, float]:
         deadlines[i + 1] = due.timestamp()
     insert_tickets(engine, rows)
     fake = await FakeSlackApi().start()
-    svc = SchedulerService(settings=object(), engine=engine, policy=policy, routes=ROUTES,
+    svc = SchedulerService(settings=object(), engine=engine, policy=policy, routing=ROUTES,
                            senders={"slack": SlackSender("xoxb-bench", fake.base_url)})
     assert svc.worker is not None
     svc.worker.concurrency = 32

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from handlers.types import DEFAULT_ENGINEERS_TZ, Destination
 
 from .channels.slack.settings import SlackSettings
 from .channels.telegram.settings import TelegramSettings
@@ -35,7 +37,11 @@ class Settings(TelegramSettings, SlackSettings):
     dialog_remind_minutes: int = Field(default=30, alias="DESTEK_DIALOG_REMIND_MINUTES")
     dialog_expire_minutes: int = Field(default=24 * 60, alias="DESTEK_DIALOG_EXPIRE_MINUTES")
 
-    # Where engineers and alerts are told
+    # Where engineers and alerts are told: comma-separated ``channel:target[/thread]`` entries
+    # (bot.routing.routing_from_settings). The four older per-channel settings below still
+    # work: their destinations are added after these.
+    engineers_destinations: str = Field(default="", alias="DESTEK_ENGINEERS")
+    alert_destinations: str = Field(default="", alias="DESTEK_ALERTS")
     engineers_slack_channel: str | None = Field(
         default=None, alias="DESTEK_ENGINEERS_SLACK_CHANNEL"
     )
@@ -44,7 +50,7 @@ class Settings(TelegramSettings, SlackSettings):
     )
     alert_slack_channel: str | None = Field(default=None, alias="DESTEK_ALERT_SLACK_CHANNEL")
     alert_telegram_chat: str | None = Field(default=None, alias="DESTEK_ALERT_TELEGRAM_CHAT")
-    engineers_tz: str = Field(default="Europe/Istanbul", alias="DESTEK_ENGINEERS_TZ")
+    engineers_tz: str = Field(default=DEFAULT_ENGINEERS_TZ, alias="DESTEK_ENGINEERS_TZ")
 
     # OpenAI hook (optional)
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
@@ -60,6 +66,14 @@ class Settings(TelegramSettings, SlackSettings):
     dashboard_secret: str | None = Field(default=None, alias="DESTEK_DASHBOARD_SECRET")
     dashboard_refresh: int = Field(default=15, alias="DESTEK_DASHBOARD_REFRESH")
 
+    @field_validator("engineers_destinations", "alert_destinations")
+    @classmethod
+    def _check_destinations(cls, value: str, info: ValidationInfo) -> str:
+        # Refused at load, naming the setting, rather than a notice that never arrives.
+        field = cls.model_fields[info.field_name or ""]
+        parse_destinations(value, field.alias or info.field_name or "")
+        return value
+
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
@@ -67,6 +81,37 @@ class Settings(TelegramSettings, SlackSettings):
     @property
     def allowed_attachment_types(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.attachment_types.split(",") if t.strip())
+
+
+def parse_destinations(value: str, setting: str) -> tuple[Destination, ...]:
+    """``slack:C0ENG,telegram:-1001234/42`` -> destinations (``/thread`` optional). A bad entry
+    (no ``:``, a channel Destek does not have, an empty target or thread) raises ValueError
+    naming ``setting``."""
+    from .channels.registry import CHANNELS  # the channel packages import this module
+
+    known = [c.name for c in CHANNELS]
+    out: list[Destination] = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        channel, sep, rest = entry.partition(":")
+        channel = channel.strip()
+        target, slash, thread = rest.strip().partition("/")
+        if not sep:
+            problem = "is not channel:target"
+        elif channel not in known:
+            problem = f"names an unknown channel {channel!r} (use {', '.join(known)})"
+        elif not target.strip():
+            problem = "has an empty target"
+        elif slash and not thread.strip():
+            problem = "has an empty thread after '/'"
+        else:
+            out.append(Destination(channel, target.strip(), thread.strip() or None))
+            continue
+        raise ValueError(f"{setting}: entry {entry!r} {problem}; write channel:target or "
+                         "channel:target/thread, comma-separated, e.g. "
+                         "slack:C0ENG,telegram:-100123")
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=1)

@@ -296,8 +296,8 @@ def monthly_report_job(database_url: str, now: datetime,
     """Scheduler job (run on the 1st of each month, e.g. 08:00 in DESTEK_ENGINEERS_TZ): write
     last month's report for every customer with tickets and for all customers (md, pdf, png)
     under ``<DESTEK_DATA_DIR>/reports`` and queue a message (outbox key
-    ``report:<month>:<scope>:<channel>:<target>``, so a rerun posts nothing twice) to the
-    engineers' Slack channel / Telegram chat with the summary and the chart's path in the
+    ``report:<month>:<scope>:<channel>:<target>``, so a rerun posts nothing twice) to each of
+    the engineers' destinations (``bot.routing``) with the summary and the chart's path in the
     payload (``{"file": path}``). Takes plain values so APScheduler can pickle it."""
     from handlers.notify import keys
     from handlers.reports import monthly_report, summary_lines
@@ -309,14 +309,14 @@ def monthly_report_job(database_url: str, now: datetime,
 
     from .cli.common import policy as load_policy
     from .config import get_settings
+    from .routing import routing_from_settings
 
     cfg = get_settings()
     month = Month.containing(now, cfg.engineers_tz).previous()
     folder = Path(out_dir) if out_dir else cfg.data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     pol = load_policy()
-    dests = [(ch, target) for ch, target in (("slack", cfg.engineers_slack_channel),
-                                             ("telegram", cfg.engineers_telegram_chat)) if target]
+    dests = routing_from_settings(cfg).engineers
     written: list[Path] = []
     with session_scope(engine_for(database_url), frozen(now)) as s:
         scopes: list[str | None] = [*customers_with_tickets(s, month), None]
@@ -329,9 +329,10 @@ def monthly_report_job(database_url: str, now: datetime,
             written += [Path(f"{stem}.md"), Path(f"{stem}.pdf"), png]
             text = "\n".join([_title(report), *summary_lines(report, "en"),
                               f"PDF: {stem}.pdf"])
-            for channel, target in dests:
-                outbox.enqueue(s, keys.monthly_report(month, code, channel, target), channel,
-                               target, text, payload={"file": str(png), "pdf": f"{stem}.pdf"})
+            for dest in dests:
+                outbox.enqueue(s, keys.monthly_report(month, code, dest.channel, dest.target),
+                               dest.channel, dest.target, text, thread=dest.thread,
+                               payload={"file": str(png), "pdf": f"{stem}.pdf"})
     log.info("monthly SLA reports for %s: %d files", month, len(written))
     return written
 

@@ -2,8 +2,9 @@
 
 Who is told: every trained, active contact of a customer whose contract is active today (the
 customer's local date) and covers the product (storage.directory.contract_products), on the
-contact's channel: the channel of their latest Slack/Telegram ticket, else Slack when they have
-a Slack id, else Telegram. One outbox row per contact and notice; its key makes it once:
+contact's channel: the channel of their latest ticket on a channel they have an identity on,
+else their first identity in channel-name order (Slack before Telegram). One outbox row per
+contact and notice; its key makes it once:
 ``release:{release_id}:customer:{customer_id}:{contact_id}`` and
 ``eos:{version_id}:customer:{customer_id}:{contact_id}``.
 
@@ -80,17 +81,20 @@ class Recipient:
 
 
 def _channel_of(session: Session, contact: Contact) -> tuple[str, str] | None:
+    """The contact's channel and their id there: the channel of their latest ticket among the
+    channels they have an identity on, else their first identity (channel-name order). The
+    channels come from their identity rows, so a new channel needs no edit here."""
+    ids = {channel: target for channel, target in
+           external_ids(session, contact.id or 0).items() if target}
+    if not ids:
+        return None
     latest = session.exec(
         select(Ticket.channel).where(Ticket.contact_id == contact.id,
-                                     col(Ticket.channel).in_(["slack", "telegram"]))
+                                     col(Ticket.channel).in_(list(ids)))
         .order_by(col(Ticket.reported_at).desc())
     ).first()
-    ids = external_ids(session, contact.id or 0)
-    for channel in ([latest] if latest else []) + ["slack", "telegram"]:
-        target = ids.get(channel)
-        if target:
-            return channel, target
-    return None
+    channel = latest or next(iter(ids))
+    return channel, ids[channel]
 
 
 def recipients(session: Session, product: Product, now: datetime) -> list[Recipient]:

@@ -72,9 +72,21 @@ class Destination:
     thread: str | None = None
 
 
+# Engineers read deadlines in this zone unless DESTEK_ENGINEERS_TZ says otherwise.
+DEFAULT_ENGINEERS_TZ = "Europe/Istanbul"
+
+
 @dataclass(frozen=True, slots=True)
 class Routing:
-    """Where engineers' notices and breach alerts go (built by bot/ from the settings)."""
+    """Where engineers' notices and breach alerts go, and on which channels a person (an
+    assignee, the engineer on call, a manager) can get a direct message. Built once from the
+    settings by ``bot.routing.routing_from_settings``; the empty default tells nobody.
+
+    ``channels`` are the configured channels a direct message may use (see
+    :func:`handlers.notify.person_destination`); ``engineers_tz`` is the zone in which
+    engineers read deadlines (and get their 08:00 digest)."""
 
     engineers: tuple[Destination, ...] = ()
     alerts: tuple[Destination, ...] = ()
+    channels: tuple[str, ...] = ()
+    engineers_tz: str = DEFAULT_ENGINEERS_TZ

@@ -83,10 +83,12 @@ def external_id(
 
 
 def external_ids(session: Session, contact_id: int, workspace: str = HOME) -> dict[str, str]:
-    """Channel -> the contact's user id there, for every channel they have an identity on."""
+    """Channel -> the contact's user id there, for every channel they have an identity on, in
+    channel-name order (a stable order for "the first channel that reaches them")."""
     rows = session.exec(
         select(ContactIdentity.channel, ContactIdentity.external_id).where(
             ContactIdentity.contact_id == contact_id, ContactIdentity.workspace == workspace)
+        .order_by(col(ContactIdentity.channel))
     )
     return dict(rows.all())
 

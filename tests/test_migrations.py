@@ -16,7 +16,8 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
 import storage.models  # noqa: F401  (registers the tables)
-from bot.jobs.scheduler import Routes, SlaCore
+from bot.jobs.sla_passes import SlaCore
+from bot.routing import make_routing
 from sla import Policy
 from storage import leases, outbox, tickets
 from storage.db import alembic_config, current_revision, make_engine, upgrade
@@ -183,7 +184,7 @@ def test_upgrade_from_the_previous_release_keeps_data_and_works(
             s.commit()
             assert new.id is not None and new.id > ids["ticket"]
         # the SLA clocks of the old ticket run: reconciliation sends what is due, once
-        core = SlaCore(engine, policy, Routes())
+        core = SlaCore(engine, policy, make_routing())
         first = core.reconcile(NOW)
         assert first.tickets == 2 and first.enqueued > 0
         assert core.reconcile(NOW).enqueued == 0

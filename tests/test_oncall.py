@@ -24,11 +24,11 @@ from bot.channels.slack import SlackSender
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.config import Settings
 from bot.demo import seed as demo_seed
-from bot.jobs.scheduler import PAGE_JOB, Dest, Routes, SchedulerService
-from bot.routing import intake_config
+from bot.jobs.scheduler import PAGE_JOB, SchedulerService
+from bot.routing import intake_config, routing_from_settings
 from handlers import hooks
 from handlers.commands import execute_command
-from handlers.types import Routing
+from handlers.types import Destination, Routing
 from sla import Policy, PolicyError
 from sla.oncall import Override, Rotation, on_call, page_steps, shift_at
 from sla.policy import parse_policy
@@ -133,8 +133,8 @@ def policy_path() -> str:
 
 # -- the service: paging through the fake Slack server ------------------------------------
 
-ROUTES = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
-                alerts=(Dest("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
+ROUTES = Routing(channels=("slack",), engineers=(Destination("slack", "C0ENG"),),
+                 alerts=(Destination("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
 
 
 @pytest.fixture
@@ -180,8 +180,8 @@ def open_at(engine: Engine, policy: Policy, code: str, when: datetime, severity:
 
 
 def service(engine: Engine, policy: Policy, clock: Clock, senders: dict[str, Any],
-            routes: Routes = ROUTES) -> SchedulerService:
-    return SchedulerService(settings=object(), engine=engine, policy=policy, routes=routes,
+            routes: Routing = ROUTES) -> SchedulerService:
+    return SchedulerService(settings=object(), engine=engine, policy=policy, routing=routes,
                             senders=senders, now=clock)
 
 
@@ -430,7 +430,7 @@ async def test_sunday_0310_premium_s1_pages_on_call_by_telegram_end_to_end(
         DESTEK_DATA_DIR=str(tmp_path / "data"),
         DESTEK_ENGINEERS_TELEGRAM_CHAT="-100200300",
     )
-    routes = Routes.from_settings(settings_)
+    routes = routing_from_settings(settings_)
     svc = service(engine, policy, clock, {"telegram": TelegramSender(TOKEN, tg.base_url)},
                   routes)
     channel = TelegramChannel(settings_, engine, intake_config(settings_, policy), now=clock,

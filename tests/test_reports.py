@@ -287,6 +287,9 @@ def test_monthly_job_posts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     build_month(engine, policy)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("DESTEK_ENGINEERS_SLACK_CHANNEL", "C0MGR")
+    # A destination counts only on a configured channel (bot.routing): a Slack deployment.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
     monkeypatch.delenv("DESTEK_POLICY", raising=False)
     config.get_settings.cache_clear()
     try:

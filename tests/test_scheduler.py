@@ -10,17 +10,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.jobs.scheduler import Dest, Routes, SchedulerService, SlaCore
+from bot.jobs.scheduler import SchedulerService
+from bot.jobs.sla_passes import SlaCore
+from handlers.types import Destination, Routing
 from sla import Policy
 from storage import directory, tickets
 from storage.db import session_scope
 from storage.models import OutboxMessage, Ticket, TicketEvent, TicketPause
 
 IST = ZoneInfo("Europe/Istanbul")
-ROUTES = Routes(
-    slack=True, telegram=True,
-    engineers=(Dest("slack", "C0ENG"),), alerts=(Dest("slack", "C0ALERT"),
-                                                 Dest("telegram", "-100500")),
+ROUTES = Routing(
+    channels=("slack", "telegram"),
+    engineers=(Destination("slack", "C0ENG"),), alerts=(Destination("slack", "C0ALERT"),
+                                                        Destination("telegram", "-100500")),
     engineers_tz="Europe/Istanbul",
 )
 
@@ -132,7 +134,7 @@ def _change(engine: Engine, tid: int, **fields: object) -> None:
 
 def test_reschedule_on_every_command(engine: Engine, policy: Policy) -> None:
     tid = seed(engine, policy, at(2026, 11, 23, 9))  # Monday 09:00, S2 standard
-    svc = SchedulerService(engine=engine, policy=policy, routes=ROUTES, deliver=False,
+    svc = SchedulerService(engine=engine, policy=policy, routing=ROUTES, deliver=False,
                            settings=object())
     now = at(2026, 11, 23, 9, 30)
     assert svc.reschedule_ticket(tid, now) == at(2026, 11, 23, 11)

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 import bot.cli.sla  # noqa: F401 - registers the commands
 from bot.cli import app
 from bot.config import get_settings
-from bot.jobs.scheduler import Routes, SlaCore
+from bot.jobs.sla_passes import SlaCore
+from bot.routing import make_routing
 from sla import Policy
 from storage.db import make_engine
 
@@ -31,7 +32,7 @@ def test_status_and_replay(url: str, policy: Policy) -> None:
     engine = make_engine(url)
     reported = datetime.now(UTC) - timedelta(minutes=20)
     tid = seed(engine, policy, reported, severity="S1", plan="premium")
-    SlaCore(engine, policy, Routes()).process_ticket(tid, datetime.now(UTC))  # 50 % reminder
+    SlaCore(engine, policy, make_routing()).process_ticket(tid, datetime.now(UTC))  # 50 % reminder
     runner = CliRunner()
     res = runner.invoke(app, ["sla", "status", "--json"])
     assert res.exit_code == 0, res.output

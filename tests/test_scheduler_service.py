@@ -13,8 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.channels.slack import SlackSender
-from bot.jobs.scheduler import DIGEST_JOB, SWEEP_JOB, Dest, Routes, SchedulerService
+from bot.jobs.scheduler import DIGEST_JOB, SWEEP_JOB, SchedulerService
 from handlers import hooks
+from handlers.types import Destination, Routing
 from sla import Policy
 from storage.db import make_engine, session_scope
 from storage.models import Ticket
@@ -22,8 +23,8 @@ from storage.models import Ticket
 from .fakes.slack_api import FakeSlackApi
 from .test_scheduler import seed
 
-ROUTES = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
-                alerts=(Dest("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
+ROUTES = Routing(channels=("slack",), engineers=(Destination("slack", "C0ENG"),),
+                 alerts=(Destination("slack", "C0ALERT"),), engineers_tz="Europe/Istanbul")
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def policy(policy: Policy) -> Policy:
 
 def service(engine: Engine, policy: Policy, slack: FakeSlackApi) -> SchedulerService:
     return SchedulerService(
-        settings=object(), engine=engine, policy=policy, routes=ROUTES,
+        settings=object(), engine=engine, policy=policy, routing=ROUTES,
         senders={"slack": SlackSender("xoxb-test", slack.base_url)},
     )
 

@@ -16,13 +16,14 @@ from storage import outbox, tickets
 from storage.db import engine_for
 from storage.models import Customer
 
-from ..jobs.scheduler import Routes, SlaCore
+from ..jobs.sla_passes import SlaCore
+from ..routing import routing_from_settings
 from .common import JsonOpt, emit, fail, now_utc, policy, session, settings, sla_app
 
 
 def _core() -> SlaCore:
     cfg = settings()
-    return SlaCore(engine_for(cfg.database_url), policy(), Routes.from_settings(cfg))
+    return SlaCore(engine_for(cfg.database_url), policy(), routing_from_settings(cfg))
 
 
 def _when(dt: datetime | None, zone: ZoneInfo) -> str:
@@ -38,7 +39,7 @@ def sla_status(as_json: JsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=_iso))
         return
-    zone = ZoneInfo(core.routes.engineers_tz)
+    zone = ZoneInfo(core.routing.engineers_tz)
     flat: list[dict[str, Any]] = []
     for r in rows:
         cells = {

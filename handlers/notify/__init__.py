@@ -5,6 +5,14 @@ No alert (``Routing.alerts``) is queued from ``handlers/``: the scheduler and th
 """
 
 from . import keys
-from .tell import tell_customer, tell_customer_about, tell_engineers_about
+from .tell import (
+    CHANNEL_LANG,
+    person_destination,
+    person_language,
+    tell_customer,
+    tell_customer_about,
+    tell_engineers_about,
+)
 
-__all__ = ["keys", "tell_customer", "tell_customer_about", "tell_engineers_about"]
+__all__ = ["CHANNEL_LANG", "keys", "person_destination", "person_language", "tell_customer",
+           "tell_customer_about", "tell_engineers_about"]

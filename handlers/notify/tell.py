@@ -7,10 +7,15 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from storage import outbox
-from storage.models import Ticket, TicketEvent
+from storage.identities import by_contact_id, external_ids
+from storage.models import Contact, Ticket, TicketEvent
 
-from ..types import Routing
+from ..types import Destination, Routing
 from . import keys
+
+# Posts to the engineers' and alert channels speak English, the engineers' shared working
+# language; a direct message speaks the person's own language.
+CHANNEL_LANG = "en"
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, text: str) -> None:
@@ -34,3 +39,22 @@ def tell_engineers_about(
             session, keys.ticket_event_for_engineers(ticket.id, event.id, i), dest.channel,
             dest.target, text, thread=dest.thread, ticket_id=ticket.id,
         )
+
+
+def person_destination(session: Session, routing: Routing, contact: Contact) -> Destination | None:
+    """Where a direct message to a vendor contact goes: their identity on a channel of
+    ``routing.channels``, taking their identities in channel-name order (a stable choice: Slack
+    before Telegram); on a channel that addresses people by contact id (the console, the only
+    one when no chat platform is configured), ``contact:<id>``. None: nothing reaches them."""
+    for channel, target in external_ids(session, contact.id or 0).items():
+        if channel in routing.channels:
+            return Destination(channel, target)
+    for channel in routing.channels:
+        if by_contact_id(channel):
+            return Destination(channel, f"contact:{contact.id}")
+    return None
+
+
+def person_language(contact: Contact) -> str:
+    """The language of a direct message to ``contact``."""
+    return contact.language or CHANNEL_LANG

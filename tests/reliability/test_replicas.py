@@ -24,7 +24,8 @@ from sqlmodel import Session, select
 
 from bot.channels.slack import SlackSender
 from bot.jobs.delivery import DeliveryWorker
-from bot.jobs.scheduler import Routes, SlaCore
+from bot.jobs.sla_passes import SlaCore
+from bot.routing import routing_from_settings
 from sla import load_policy
 from storage import leases, outbox, tickets
 from storage.db import make_engine, session_scope, upgrade
@@ -169,7 +170,7 @@ async def test_leader_killed_other_takes_over_nothing_lost_or_doubled(
         assert len(slack.posted) > before  # b delivered after the failover
         # Nothing lost: a fresh planning pass finds no due threshold without its message.
         core = SlaCore(engine, load_policy(str(policy_path)),
-                       Routes.from_settings(_settings(env)))
+                       routing_from_settings(_settings(env)))
         assert core.reconcile(datetime.now(UTC)).enqueued == 0
         # Nothing doubled: each outbox row reached Slack exactly once (by its metadata key).
         with Session(engine) as s:
@@ -314,14 +315,15 @@ async def test_leader_replans_tickets_changed_on_other_replicas(
     """A ticket opened on a replica that is not the leader (no scheduler hook there) is
     planned by the leader from the audit trail within seconds."""
     from bot.jobs.leadership import TicketChangeFeed
-    from bot.jobs.scheduler import Dest, SchedulerService
+    from bot.jobs.scheduler import SchedulerService
+    from handlers.types import Destination, Routing
 
     engine = make_engine(db_url)
     policy_path = tiny_policy(tmp_path)
     policy = load_policy(str(policy_path))
-    routes = Routes(slack=True, engineers=(Dest("slack", "C0ENG"),),
-                    alerts=(Dest("slack", "C0ALERT"),))
-    svc = SchedulerService(settings=object(), engine=engine, policy=policy, routes=routes,
+    routes = Routing(channels=("slack",), engineers=(Destination("slack", "C0ENG"),),
+                     alerts=(Destination("slack", "C0ALERT"),))
+    svc = SchedulerService(settings=object(), engine=engine, policy=policy, routing=routes,
                            senders={"slack": SlackSender("xoxb-test", slack.base_url)})
     feed = TicketChangeFeed(engine, svc, interval=0.2)
     await svc.start()

@@ -9,8 +9,9 @@ and ends every page of the ticket (handlers.oncall.take_pages).
 
 Durability: a page is a row (``pages``) holding its next step and when it is due; every step's
 messages are outbox rows with keys ``page:<id>:<step>:...``, so a restart between two steps
-resumes at the right step, and no step is sent twice. The step job is one APScheduler date job
-armed at the earliest ``next_at`` (bot.jobs.scheduler). Everything here takes ``now``.
+resumes at the right step, and no step is sent twice. When the steps run is the scheduler's
+business: one APScheduler date job armed at the earliest ``next_at`` (bot.jobs.scheduler).
+Everything here takes ``now``; whom a step reaches, and where, is :class:`Routing`'s.
 """
 
 from __future__ import annotations
@@ -18,21 +19,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from handlers.i18n import register, t
-from handlers.notify import keys, tell_customer
-from handlers.oncall import local_time
 from sla import BusinessCalendar, ClockKind, Policy
 from sla.oncall import Shift, quiet_now
 from sla.reminders import parse_threshold_id
 from storage import oncall, outbox, tickets
 from storage.models import Contact, Customer, Page, Role, Ticket, TicketKind, TicketStatus
 
-if TYPE_CHECKING:
-    from .scheduler import Dest, Routes
+from . import sla_notices  # noqa: F401 - registers the clock names the page texts use
+from .i18n import register, t
+from .notify import CHANNEL_LANG, keys, person_destination, person_language, tell_customer
+from .oncall import local_time
+from .types import Routing
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,10 @@ register({
 class Pager:
     """Starts pages and moves them along their chain; the caller owns the transaction."""
 
-    def __init__(self, policy: Policy, routes: Routes,
+    def __init__(self, policy: Policy, routing: Routing,
                  calendar: Callable[[Ticket, str | None], BusinessCalendar]) -> None:
         self.policy = policy
-        self.routes = routes
+        self.routing = routing
         self.calendar = calendar  # (ticket, the customer's closed dates) -> its calendar
 
     @property
@@ -199,7 +199,8 @@ class Pager:
             index, target = page.step, chain[page.step]
             page.step += 1
             people = cache.target(target)
-            dests = [(c, d) for c in people if (d := self.routes.person(c)) is not None]
+            dests = [(c, d) for c in people
+                     if (d := person_destination(s, self.routing, c)) is not None]
             if not dests:
                 tickets.add_event(s, ticket, "page-skipped", f"nobody to page as {target}",
                                   at=now, data={"page": page.id, "step": index})
@@ -209,12 +210,13 @@ class Pager:
             tickets.add_event(s, ticket, "paged", f"{target}: {names}", at=now,
                               data={"page": page.id, "step": index, "target": target,
                                     "trigger": page.trigger})
-            for _, dest in dests:
-                text = self._text(s, ticket, page, index, target, dest, threshold, cache)
+            for person, dest in dests:
+                lang = person_language(person)
+                text = self._text(s, ticket, page, index, target, lang, threshold, cache)
                 outbox.enqueue(s, keys.page_step(page.id, index, dest.channel, dest.target),
                                dest.channel, dest.target, text, ticket_id=ticket.id,
                                payload={"kind": PAGE_KIND, "ticket": ticket.id,
-                                        "lang": dest.lang})
+                                        "lang": lang})
             if index == 0 and page.trigger == OPEN_TRIGGER:
                 self._tell_customer(s, ticket, page, dests[0][0].name)
             page.next_at = now + self.interval
@@ -230,19 +232,18 @@ class Pager:
                           data={"page": page.id})
         customer = s.get(Customer, ticket.customer_id)
         minutes = round((now - page.started_at).total_seconds() / 60)
-        for dest in self.routes.alerts:
+        for dest in self.routing.alerts:
             outbox.enqueue(s, keys.page_exhausted(page.id, dest.channel, dest.target),
                            dest.channel, dest.target,
-                           t("page.exhausted", dest.lang, n=ticket.id,
+                           t("page.exhausted", CHANNEL_LANG, n=ticket.id,
                              customer=customer.code if customer else "?", sev=ticket.severity,
                              steps=len(self.policy.paging.chain), minutes=minutes,
-                             summary=ticket.summary), ticket_id=ticket.id)
+                             summary=ticket.summary), thread=dest.thread, ticket_id=ticket.id)
 
     def _text(self, s: Session, ticket: Ticket, page: Page, index: int, target: str,
-              dest: Dest, threshold: tuple[ClockKind, float, datetime | None] | None,
+              lang: str, threshold: tuple[ClockKind, float, datetime | None] | None,
               cache: _People) -> str:
-        lang = dest.lang
-        tz = self.routes.engineers_tz
+        tz = self.routing.engineers_tz
         customer = s.get(Customer, ticket.customer_id)
         common = {
             "n": ticket.id, "customer": customer.code if customer else "?",
