@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -23,6 +24,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sla import ClockKind  # noqa: E402
 from sla.attainment import SLAReport, TargetRow, format_business, local  # noqa: E402
+
+if TYPE_CHECKING:
+    from handlers.types import Routing
 
 log = logging.getLogger("destek.report")
 
@@ -291,13 +295,13 @@ def render(report: SLAReport, fmt: str, out: Path | None) -> str | Path:
 # -- the monthly job ------------------------------------------------------------------------
 
 
-def monthly_report_job(database_url: str, now: datetime,
+def monthly_report_job(database_url: str, routing: Routing, now: datetime,
                        out_dir: str | None = None) -> list[Path]:
     """Scheduler job (run on the 1st of each month, e.g. 08:00 in DESTEK_ENGINEERS_TZ): write
     last month's report for every customer with tickets and for all customers (md, pdf, png)
     under ``<DESTEK_DATA_DIR>/reports`` and queue a message (outbox key
     ``report:<month>:<scope>:<channel>:<target>``, so a rerun posts nothing twice) to each of
-    the engineers' destinations (``bot.routing``) with the summary and the chart's path in the
+    the engineers' destinations of ``routing`` with the summary and the chart's path in the
     payload (``{"file": path}``). Takes plain values so APScheduler can pickle it."""
     from handlers.notify import keys
     from handlers.reports import monthly_report, summary_lines
@@ -309,14 +313,13 @@ def monthly_report_job(database_url: str, now: datetime,
 
     from .cli.common import policy as load_policy
     from .config import get_settings
-    from .routing import routing_from_settings
 
     cfg = get_settings()
     month = Month.containing(now, cfg.engineers_tz).previous()
     folder = Path(out_dir) if out_dir else cfg.data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     pol = load_policy()
-    dests = routing_from_settings(cfg).engineers
+    dests = routing.engineers
     written: list[Path] = []
     with session_scope(engine_for(database_url), frozen(now)) as s:
         scopes: list[str | None] = [*customers_with_tickets(s, month), None]

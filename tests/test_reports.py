@@ -278,6 +278,7 @@ def test_monthly_job_posts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     from sqlmodel import select
 
     from bot.report_render import monthly_report_job
+    from bot.routing import routing_from_settings
     from storage.db import make_engine, upgrade
     from storage.models import OutboxMessage
 
@@ -294,10 +295,11 @@ def test_monthly_job_posts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     config.get_settings.cache_clear()
     try:
         first_of_november = datetime(2026, 11, 1, 8, tzinfo=TR)
-        files = monthly_report_job(url, first_of_november, str(tmp_path / "reports"))
+        routing = routing_from_settings(config.get_settings())
+        files = monthly_report_job(url, routing, first_of_november, str(tmp_path / "reports"))
         assert sorted(p.name for p in files if p.suffix == ".pdf") == [
             "sla-2026-10-ACME.pdf", "sla-2026-10-NW.pdf", "sla-2026-10-all.pdf"]
-        monthly_report_job(url, first_of_november, str(tmp_path / "reports"))
+        monthly_report_job(url, routing, first_of_november, str(tmp_path / "reports"))
         with session_scope(engine) as s:
             msgs = s.exec(select(OutboxMessage)).all()
         assert sorted(m.key for m in msgs) == [

@@ -79,7 +79,7 @@ async def monthly_report_tick() -> None:
     from ..report_render import monthly_report_job
 
     if _ACTIVE is not None:
-        await _ACTIVE.run_as_of(monthly_report_job)
+        await _ACTIVE.run_as_of(monthly_report_job, _ACTIVE.routing)
 
 
 async def eos_notices_tick() -> None:
