@@ -115,7 +115,9 @@ async def test_sweep_job_fires_on_time_and_channel_outage_only_delays(
     try:
         await wait_for(lambda: len(slack.messages) == 1)
         lateness = time.time() - (reported + timedelta(minutes=15)).timestamp()
-        assert lateness < 2.0
+        # Seconds, not the next reconciliation (60 s) or the "late" grace (2 min): generous
+        # for a loaded CI machine running two suites side by side.
+        assert lateness < 5.0
         assert "[" not in slack.messages[0]["text"][:2]  # on time: not marked late
         assert svc.armed_at(SWEEP_JOB) == reported + timedelta(
             minutes=22, seconds=30)
