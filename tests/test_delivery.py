@@ -307,7 +307,10 @@ async def test_rows_not_due_yet_do_not_spin_the_worker(
         await asyncio.to_thread(put, engine, "later", clock=Clock(clock.now + timedelta(hours=1)))
         slack.fail("chat.postMessage", status=500, times=1)
         await asyncio.to_thread(put, engine, "backoff", clock=clock)
-        await until(lambda: row(engine, "backoff").attempts == 1)
+        # Its failed attempt recorded: back to pending with its retry time (while it is being
+        # sent, the row's next_attempt_at is the claim's lease instead).
+        await until(lambda: (r := row(engine, "backoff")).attempts == 1
+                    and r.status == outbox.PENDING)
         await asyncio.sleep(0.5)
         assert worker.passes - passes <= 4  # a look per wake (and the retry's), no loop
         assert slack.messages == []
