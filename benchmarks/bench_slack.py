@@ -215,7 +215,7 @@ async def wait_healthy(port: int) -> None:
     import httpx
 
     async with httpx.AsyncClient() as client:
-        for _ in range(200):
+        for _ in range(1200):  # start-up (imports, a cold disk) is not measured: up to 60 s
             try:
                 if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                     return

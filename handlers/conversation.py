@@ -41,13 +41,15 @@ def ticket_in_thread(session: Session, msg: Incoming) -> Ticket | None:
 def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | None:
     """The contact's latest ticket on this channel whose clocks wait for their next message:
     an information pause (P17), or remote-access details the bot asked for (P13)."""
-    candidates = session.exec(select(Ticket).where(
-        Ticket.contact_id == who.contact.id, Ticket.channel == channel,
-        Ticket.status == TicketStatus.PENDING).order_by(col(Ticket.id).desc()))
-    for ticket in candidates:
-        pause = tickets.open_pause(session, ticket.id or 0)
-        if pause is None:
-            continue
+    # One query for the tickets with their open pause: this runs for a customer's every
+    # message outside a dialog, and a contact may have many tickets waiting for remote access.
+    candidates = session.exec(
+        select(Ticket, TicketPause)
+        .join(TicketPause, col(TicketPause.ticket_id) == col(Ticket.id))
+        .where(Ticket.contact_id == who.contact.id, Ticket.channel == channel,
+               Ticket.status == TicketStatus.PENDING, col(TicketPause.ended_at).is_(None))
+        .order_by(col(Ticket.id).desc()))
+    for ticket, pause in candidates:
         if pause.kind != REMOTE_ACCESS_PAUSE or _access_asked(session, ticket, pause):
             return ticket
     return None
