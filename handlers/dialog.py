@@ -78,6 +78,11 @@ class FieldDef:
     min_len: int = 0
     max_len: int = 4000
 
+    @property
+    def conditional(self) -> bool:
+        """Asked only for some answers (``applies`` given): optional in a one-page form."""
+        return self.applies is not _ALWAYS
+
     def prompt(self, lang: str) -> str:
         return t(f"ask.{self.key}", lang)
 
@@ -107,6 +112,9 @@ class FieldDef:
             if len(text) > self.max_len:
                 raise Invalid("invalid.too_long", n=self.max_len)
         return self.validator(text, ctx) if self.validator else text
+
+
+_ALWAYS = FieldDef.__dataclass_fields__["applies"].default  # the one default: always asked
 
 
 YES = {"yes", "y", "evet", "e", "true", "1", "available", "var"}

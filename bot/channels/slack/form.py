@@ -21,8 +21,9 @@ from . import blocks
 
 log = logging.getLogger("destek.slack")
 CHANNEL = "slack"
-CONDITIONAL = {"attachments_missing_reason", "severity_reason", "remote_access_how",
-               "service_category", "severity"}
+# Optional in the form: what is asked only for some answers, and the severity (left empty,
+# it is the one the answers propose).
+CONDITIONAL = {f.key for f in FIELDS if f.conditional} | {"severity"}
 
 
 def intake_view(session: Session, cfg: IntakeConfig, user: str, now: datetime,
