@@ -28,6 +28,7 @@ from . import ticket_updates as updates
 from .hooks import ticket_changed_on_commit
 from .i18n import register, t
 from .notify import tell_customer_about, tell_engineers_about
+from .text import strip_nul
 from .types import Routing
 
 register({
@@ -86,7 +87,7 @@ def customer_replied(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return False
-    text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    text = strip_nul(text)
     said = store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
     pause = store.open_pause(session, ticket_id)
     waiting = ticket.status == TicketStatus.PENDING and (
@@ -117,7 +118,7 @@ def remote_access_given(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return False
-    how = how.replace("\x00", "").strip()
+    how = strip_nul(how).strip()
     ticket.remote_access = True
     ticket.remote_access_how = how
     session.add(ticket)

@@ -119,7 +119,3 @@ class Pipeline:
                 del self._locks[user]
             else:
                 self._locks[user] = (lock, users - 1)
-
-    def close(self) -> None:
-        """Stop the database threads once what runs on them has finished."""
-        self._executor.shutdown(wait=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -26,7 +26,3 @@ class ChannelSpec:
     # Whether the runner may run it on every replica (webhooks, HTTP) or only on the leader
     # (a second Telegram poller gets 409 Conflict).
     leader_only: Callable[[Settings], bool] = lambda settings: False
-
-    def describe(self) -> dict[str, Any]:
-        """For logs and the README's table: the name and what it offers."""
-        return {"name": self.name, "inbound": self.service is not None}

@@ -13,6 +13,7 @@ from sla import Policy
 from storage import tickets as store
 from storage.models import Contact, Ticket, TicketStatus
 
+from ..text import strip_nul
 from ..types import Routing
 from .staff import STAFF_ROLES
 
@@ -73,7 +74,7 @@ class Ctx:
 def command_words(text: str) -> list[str]:
     """The verb and its arguments, without a leading slash, ``/destek`` or a Telegram
     ``@bot`` suffix: ``"/ack@destek_bot 12"`` and ``"/destek ack 12"`` are ``["ack", "12"]``."""
-    words = text.replace("\x00", "").strip().split()  # NUL: PostgreSQL text refuses it
+    words = strip_nul(text).strip().split()
     if words and words[0].startswith("/"):
         words[0] = words[0][1:]
         if words[0].split("@")[0].lower() == "destek":  # "/destek verb" or Telegram "/destek@bot"

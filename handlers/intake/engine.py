@@ -18,6 +18,7 @@ from ..dialog import (
     FIELDS,
     FieldContext,
     FieldDef,
+    FieldKind,
     Invalid,
     dependents,
     find_field_by_name,
@@ -94,12 +95,14 @@ def _step(session: Session, cfg: IntakeConfig, ident: Identity, row: DialogSessi
             except Invalid as exc:
                 out.append(Reply(exc.message(lang)))
         ctx.attachments = attachment_count(session, row.id)
-        if ctx.attachments and state.answers.get("attachments") == "none":
-            # Files after "none": the report has attachments after all (the reason why there
-            # were none is dropped with it).
-            state.answers["attachments"] = "done"
-            for dep in dependents("attachments"):
-                state.answers.pop(dep, None)
+        for f in FIELDS:
+            if f.kind == FieldKind.ATTACHMENTS and ctx.attachments \
+                    and state.answers.get(f.key) == "none":
+                # Files after "none": the report has attachments after all (the reason why
+                # there were none is dropped with it).
+                state.answers[f.key] = "done"
+                for dep in dependents(f.key):
+                    state.answers.pop(dep, None)
         save(session, row, state, now)
         if not (msg.text or "").strip():
             out.append(current_prompt(state, ctx, msg.channel, cfg))
