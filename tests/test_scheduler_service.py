@@ -42,7 +42,7 @@ def service(engine: Engine, policy: Policy, slack: FakeSlackApi) -> SchedulerSer
     )
 
 
-async def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(cond, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < deadline, "timed out"
@@ -115,9 +115,9 @@ async def test_sweep_job_fires_on_time_and_channel_outage_only_delays(
     try:
         await wait_for(lambda: len(slack.messages) == 1)
         lateness = time.time() - (reported + timedelta(minutes=15)).timestamp()
-        # Seconds, not the next reconciliation (60 s) or the "late" grace (2 min): generous
-        # for a loaded CI machine running two suites side by side.
-        assert lateness < 5.0
+        # Seconds, not the next reconciliation (60 s) or the "late" grace (2 min); it is
+        # about 1 s here, the bound is for a loaded CI machine running two suites at once.
+        assert lateness < 20.0
         assert "[" not in slack.messages[0]["text"][:2]  # on time: not marked late
         assert svc.armed_at(SWEEP_JOB) == reported + timedelta(
             minutes=22, seconds=30)

@@ -300,8 +300,8 @@ async def test_lease_one_leader_release_and_expiry(db_url: str) -> None:
     t0 = time.monotonic()
     await a2_svc.start()
     assert not a2_probe.running
-    await wait_for(lambda: a2_probe.running, 4, "a2 to take over the expired lease")
-    assert 1.0 < time.monotonic() - t0 < 3.5
+    await wait_for(lambda: a2_probe.running, 10, "a2 to take over the expired lease")
+    assert 1.0 < time.monotonic() - t0 < 8.0  # after the 2 s lease ends; loose for a loaded CI
     assert leases.current(engine).term == term_b + 1  # type: ignore[union-attr]
     await a2_svc.stop()
     b._task = None
