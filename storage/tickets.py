@@ -37,6 +37,16 @@ MAX_TICKET_NUMBER = 2**31 - 1
 # access details end it (handlers.conversation).
 REMOTE_ACCESS_PAUSE = "remote-access"
 
+# The ticket's conversation, as audit event kinds. Public: what the customer wrote (their
+# answer to a question, a follow-up, the access details) and an engineer's reply sent to
+# them; internal: an engineer's note, never shown to the customer.
+CUSTOMER_ANSWER = "customer-reply"  # the answer to a waiting-for-information question (P17)
+CUSTOMER_FOLLOW_UP = "follow-up"  # the customer wrote again on an open ticket
+PUBLIC_REPLY = "reply"  # an engineer's words sent to the customer (P21)
+INTERNAL_NOTE = "note"  # an engineer's note, staff only
+PUBLIC_KINDS: frozenset[str] = frozenset({CUSTOMER_ANSWER, CUSTOMER_FOLLOW_UP, PUBLIC_REPLY})
+CONVERSATION_KINDS: frozenset[str] = PUBLIC_KINDS | {INTERNAL_NOTE}
+
 
 def parse_ticket_number(text: str) -> int | None:
     """``"12"`` or ``"#12"`` as a ticket number; None for anything else or out of range."""
