@@ -16,13 +16,22 @@ from sqlmodel import Session, col, select
 
 from storage import tickets
 from storage.directory import customer_calendar
-from storage.models import Ticket, TicketEvent, TicketPause, TicketStatus
+from storage.models import (
+    Attachment,
+    Contact,
+    OutboxMessage,
+    Ticket,
+    TicketEvent,
+    TicketPause,
+    TicketStatus,
+)
 from storage.tickets import REMOTE_ACCESS_PAUSE
 
+from .dialog import Invalid
 from .i18n import register, t
 from .identity import Identity
-from .intake import IntakeConfig, attach_to_ticket
-from .ticket_actions import customer_replied, remote_access_given
+from .intake import IntakeConfig, attach_to_ticket, store_attachment
+from .ticket_actions import customer_replied, engineer_replied, remote_access_given
 from .ticket_line import ticket_line
 from .types import Incoming, Reply
 
@@ -30,12 +39,69 @@ ACCESS_ASKED = "access-asked"  # event: the bot asked how to connect; the next m
 
 
 def ticket_in_thread(session: Session, msg: Incoming) -> Ticket | None:
-    """The ticket whose conversation thread ``msg`` was written in, if any."""
+    """The ticket the platform says ``msg`` is about: written in the ticket's conversation
+    thread (a Slack thread), or in the thread of / in reply to one of our messages about it
+    (the engineers' card, a Telegram reply to "ticket #12 waits for your answer")."""
     if not msg.thread:
         return None
-    return session.exec(select(Ticket).where(
+    ticket = session.exec(select(Ticket).where(
         Ticket.channel == msg.channel, Ticket.channel_chat == msg.chat,
         Ticket.channel_thread == msg.thread)).first()
+    if ticket is not None:
+        return ticket
+    # Our message's row: sent on this channel to this chat (or to this person: a Slack
+    # direct message is addressed to the user id), with the platform's id of the message.
+    targets = [t for t in (msg.chat, msg.user_key) if t]
+    ticket_id = session.exec(select(OutboxMessage.ticket_id).where(
+        OutboxMessage.channel == msg.channel, col(OutboxMessage.target).in_(targets),
+        OutboxMessage.external_id == msg.thread,
+        col(OutboxMessage.ticket_id).is_not(None))).first()
+    return session.get(Ticket, ticket_id) if ticket_id is not None else None
+
+
+def staff_on_ticket(session: Session, cfg: IntakeConfig, actor: Contact, ticket: Ticket,
+                    msg: Incoming, now: datetime) -> list[Reply]:
+    """Staff wrote in a ticket's thread: an internal note, unless it begins with ``reply``
+    (then it goes to the customer): nothing reaches a customer by accident."""
+    lang = actor.language or "en"
+    if (msg.chat, msg.thread) == (ticket.channel_chat, ticket.channel_thread):
+        # The customer's own thread (a Slack Connect channel): they read it already, so it is
+        # a public reply on the audit trail, and nothing is sent again.
+        tickets.add_event(session, ticket, tickets.PUBLIC_REPLY, msg.text or "", actor=actor,
+                          at=now, data={"seen_in_thread": True})
+        return []
+    words = (msg.text or "").strip().split(None, 1)
+    first = words[0].lstrip("/").lower() if words else ""
+    text = words[1].strip() if first in ("reply", "note") and len(words) > 1 else (
+        "" if first in ("reply", "note") else (msg.text or "").strip())
+    public = first == "reply"
+    if public and ticket.status == TicketStatus.CLOSED:
+        return [Reply(t("cmd.err.closed", lang, n=ticket.id))]
+    if not text and not msg.files:
+        return [Reply(t("thread.empty", lang, n=ticket.id))]
+    names = ", ".join(f.filename for f in msg.files)
+    stored = _staff_files(session, cfg, ticket, msg, actor, now)
+    if public:
+        engineer_replied(session, cfg.policy, ticket, text or names, actor=actor, now=now,
+                         files=stored)
+        return [Reply(t("cmd.done.reply", lang, n=ticket.id), meta={"ticket": str(ticket.id)})]
+    tickets.add_event(session, ticket, tickets.INTERNAL_NOTE, text or names, actor=actor,
+                      at=now)
+    return [Reply(t("thread.noted", lang, n=ticket.id), meta={"ticket": str(ticket.id)})]
+
+
+def _staff_files(session: Session, cfg: IntakeConfig, ticket: Ticket, msg: Incoming,
+                 actor: Contact, now: datetime) -> list[Attachment]:
+    stored: list[Attachment] = []
+    for f in msg.files:
+        try:
+            stored.append(store_attachment(session, cfg, f, ticket_id=ticket.id))
+        except Invalid:
+            continue  # too big or not allowed: the engineer can send it another way
+    if stored:
+        tickets.add_event(session, ticket, "attachments", f"{len(stored)} file(s)",
+                          actor=actor, at=now, data={"count": len(stored)})
+    return stored
 
 
 def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | None:
@@ -131,7 +197,19 @@ register({
               "duraklatıldı): erişim hazır olunca /access {number} ve bağlantı yolunu yazın.",
     },
     "conversation.added": {
-        "en": "Added to ticket #{number}; the engineers see it.",
-        "tr": "#{number} numaralı kayda eklendi; mühendisler görecek.",
+        "en": "Added to ticket #{number}; the engineers see it. Something else to report? "
+              "Send /new.",
+        "tr": "#{number} numaralı kayda eklendi; mühendisler görecek. Bildirmek istediğiniz "
+              "başka bir sorun mu var? /new yazın.",
+    },
+    "thread.noted": {
+        "en": "#{n}: internal note (the customer does not see it). To write to the customer, "
+              "begin with: reply",
+        "tr": "#{n}: iç not (müşteri görmez). Müşteriye yazmak için mesaja reply ile başlayın.",
+    },
+    "thread.empty": {
+        "en": "#{n}: nothing to add. Write a note, or reply TEXT to write to the customer.",
+        "tr": "#{n}: eklenecek bir şey yok. Bir not yazın ya da müşteriye yazmak için reply "
+              "METİN.",
     },
 })

@@ -27,6 +27,9 @@ from .vocabulary import clock_name, local_when
 
 # new/start need a dialog; the rest answer at once.
 VERBS = ("start", "new", "status", "list", "access", "plan", "cancel", "lang", "help")
+# The word that starts a new report when typed as a plain message, in either language: with a
+# ticket open, any other message is a follow-up on it.
+NEW_REPORT_WORDS = frozenset({"new", "yeni", "/new", "/yeni"})
 
 
 Sender = tuple[Identity | Refusal, DialogSession | None]  # identify_with_dialog's answer

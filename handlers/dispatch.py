@@ -7,26 +7,31 @@ decide nothing themselves. In order:
 1. A pressed command button: its command line runs as the person who pressed it.
 2. A command: a customer verb (:mod:`handlers.customer_verbs`) or an engineer verb
    (:mod:`handlers.commands`); staff get the engineers' ``status``/``list``.
-3. A message in a ticket's thread, from a contact of that ticket's organisation: a message
-   on that ticket (:mod:`handlers.conversation`).
+3. A message the platform ties to a ticket (its thread, a reply to our message about it):
+   from a contact of that ticket's organisation, a message on that ticket; from staff, an
+   internal note, or with ``reply`` the engineer's words to the customer
+   (:mod:`handlers.conversation`).
 4. Staff writing outside a thread: a command line.
-5. A customer: the next step of their dialog in progress; else the answer to a ticket that
-   waits for them (P17, P13); else a new report.
+5. A customer: the pick of a held message (:mod:`handlers.follow_up`); the next step of their
+   dialog in progress (asked which when a ticket began to wait for their answer meanwhile);
+   else the answer to a ticket that waits for them (P17, P13); else a follow-up on their one
+   open ticket (with several: which one?); else a new report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from storage.models import Contact, Ticket
+from storage.models import Contact, DialogSession, Ticket
 
-from . import conversation, customer_verbs, intake
+from . import conversation, customer_verbs, follow_up, intake
 from .commands import STAFF_ROLES, VERBS, execute_command
 from .i18n import t
-from .identity import contact_language, identify_with_dialog
+from .identity import Identity, contact_language, identify_with_dialog
 from .intake import IntakeConfig
 from .text import strip_nul
 from .types import COMMAND_STEP, Incoming, Reply
@@ -48,8 +53,11 @@ def route(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> 
     if msg.command:
         return _command(session, cfg, sender, staff, msg, now)
     ticket = conversation.ticket_in_thread(session, msg)
-    if ticket is not None and actor is not None and actor.customer_id == ticket.customer_id:
-        return _customer(session, cfg, sender, msg, now, on=ticket)
+    if ticket is not None and actor is not None:
+        if actor.customer_id == ticket.customer_id and not staff:
+            return _customer(session, cfg, sender, msg, now, on=ticket)
+        if staff:
+            return conversation.staff_on_ticket(session, cfg, actor, ticket, msg, now)
     if staff:
         return _as_command(session, cfg, actor, msg.text or "help", now)
     return _customer(session, cfg, sender, msg, now)
@@ -85,16 +93,68 @@ def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender
         return [found]
     who, lang = found
     row = sender[1]
-    ticket = on
-    if ticket is None and row is None and (msg.text or msg.files):
-        ticket = conversation.ticket_awaiting(session, who, msg.channel)
+    if on is not None:  # the platform says which ticket: the dialog stays where it was
+        return conversation.on_ticket(session, cfg, who, on, msg, lang, now)
+    held = follow_up.held_for(session, msg)
+    if held is not None:
+        done = follow_up.picked(
+            session, who, msg, held, row, lang, now,
+            lambda ticket, m: conversation.on_ticket(session, cfg, who, ticket, m, lang, now),
+            lambda m, files: _into_report(session, cfg, who, row, m, files, lang, now))
+        if done is not None:
+            return done
+        if msg.button_step is None and (msg.text or msg.files):  # more before they pick
+            return follow_up.hold(session, cfg, who, msg,
+                                  _choices(session, who, msg, row), row, lang, held)
+    if msg.button_step == follow_up.PICK_STEP:
+        return [Reply(t("followup.nothing_held", lang))]  # a stale "which ticket?" button
+    if row is not None:
+        waiting = (conversation.ticket_awaiting(session, who, msg.channel)
+                   if msg.button_step is None and (msg.text or msg.files) else None)
+        if waiting is not None and follow_up.asked_while_writing(session, waiting, row):
+            return follow_up.hold(session, cfg, who, msg, [waiting], row, lang)
+        return intake.take(session, cfg, who, row, msg, lang, now)
+    if not (msg.text or msg.files):
+        return intake.start(session, cfg, who, msg, lang, now)
+    if (msg.text or "").strip().lower() in customer_verbs.NEW_REPORT_WORDS and not msg.files:
+        return customer_verbs.run(session, cfg, replace(msg, command="new", text=None), now,
+                                  sender)
+    ticket = conversation.ticket_awaiting(session, who, msg.channel)
     if ticket is not None:
         return conversation.on_ticket(session, cfg, who, ticket, msg, lang, now)
-    if row is not None:
-        return intake.take(session, cfg, who, row, msg, lang, now)
+    tickets = follow_up.open_tickets(session, who, msg.channel)
+    if len(tickets) == 1:
+        return conversation.on_ticket(session, cfg, who, tickets[0], msg, lang, now)
+    if tickets:
+        return follow_up.hold(session, cfg, who, msg, tickets, None, lang)
     if msg.files:
         return [Reply(t("files.no_dialog", lang))]
     return intake.start(session, cfg, who, msg, lang, now)
+
+
+def _choices(session: Session, who: Identity, msg: Incoming,
+             row: DialogSession | None) -> list[Ticket]:
+    """The tickets a held message may go to: those being worked on (with a report in
+    progress, the one waiting for the customer's answer)."""
+    if row is not None:
+        waiting = conversation.ticket_awaiting(session, who, msg.channel)
+        return [waiting] if waiting is not None else []
+    return follow_up.open_tickets(session, who, msg.channel)
+
+
+def _into_report(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSession | None,
+                 msg: Incoming, files: Sequence[int], lang: str, now: datetime) -> list[Reply]:
+    """A held message picked for a report: the one in progress takes it as its next answer;
+    else it begins a new report as its summary (a customer's words are never dropped)."""
+    replies: list[Reply] = []
+    if row is None:
+        replies = intake.start(session, cfg, who, msg, lang, now)[:1]  # the greeting
+        row = session.exec(select(DialogSession).where(
+            DialogSession.channel == msg.channel, DialogSession.user_key == msg.user_key)).one()
+    intake.adopt_files(session, files, row)
+    if msg.text is None:
+        return replies + intake.resume(session, cfg, who, row, msg, lang, now)[1:]
+    return replies + intake.take(session, cfg, who, row, msg, lang, now)
 
 
 def _clean(msg: Incoming) -> Incoming:

@@ -15,6 +15,7 @@ the modules that use both.)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,23 +23,43 @@ from sqlmodel import Session, col, select
 
 from sla import Policy
 from storage import tickets as store
-from storage.models import Contact, Customer, Ticket, TicketEvent, TicketPause, TicketStatus
+from storage.models import (
+    Attachment,
+    Contact,
+    Customer,
+    Ticket,
+    TicketEvent,
+    TicketPause,
+    TicketStatus,
+)
 
 from . import ticket_updates as updates
 from .hooks import ticket_changed_on_commit
 from .i18n import register, t
-from .notify import tell_customer_about, tell_engineers_about
-from .text import strip_nul
+from .notify import (
+    keys,
+    tell_customer,
+    tell_customer_about,
+    tell_engineers_about,
+    tell_ticket_engineers,
+)
+from .text import shorten, strip_nul
 from .types import Routing
+
+RELAYED_CHARS = 1500  # of a customer's message in the engineers' notice (the rest: status N)
 
 register({
     "cmd.eng.customer_replied": {
-        "en": "#{n} {customer}: the customer replied; clocks running again.\n{text}",
-        "tr": "#{n} {customer}: müşteri yanıt verdi; süreler yeniden işliyor.\n{text}",
+        "en": "#{n} {customer}: {name} answered; clocks running again.\n{text}",
+        "tr": "#{n} {customer}: {name} yanıt verdi; süreler yeniden işliyor.\n{text}",
     },
     "cmd.eng.customer_wrote": {
-        "en": "#{n} {customer}: the customer wrote.\n{text}",
-        "tr": "#{n} {customer}: müşteri yazdı.\n{text}",
+        "en": "#{n} {customer}: {name} wrote on the ticket.\n{text}",
+        "tr": "#{n} {customer}: {name} kayda yazdı.\n{text}",
+    },
+    "reply.to_customer": {
+        "en": "Ticket #{n}, {name} (support) writes:\n{text}",
+        "tr": "#{n} numaralı kayıt, {name} (destek) yazıyor:\n{text}",
     },
     "cmd.eng.access_given": {
         "en": "#{n} {customer}: remote access given; clocks running again.\n{how}",
@@ -81,26 +102,51 @@ def customer_replied(
     policy: Policy,
     routing: Routing | None = None,
 ) -> bool:
-    """A customer wrote in the ticket's conversation: record it, tell the engineers and, when
-    the ticket waited for their information (P17), resume every clock. A remote-access pause
-    (P13) is not ended by a message: see :func:`remote_access_given`. True when it resumed."""
+    """A customer wrote in the ticket's conversation: record it, relay it to the engineers who
+    work on it and, when the ticket waited for their information (P17), resume every clock. A
+    remote-access pause (P13) is not ended by a message: see :func:`remote_access_given`.
+    True when it resumed."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return False
     text = strip_nul(text)
-    said = store.add_event(session, ticket, "customer-reply", text, actor=actor, at=now)
     pause = store.open_pause(session, ticket_id)
     waiting = ticket.status == TicketStatus.PENDING and (
         pause is None or pause.kind != store.REMOTE_ACCESS_PAUSE)
+    kind = store.CUSTOMER_ANSWER if waiting else store.CUSTOMER_FOLLOW_UP
+    said = store.add_event(session, ticket, kind, text, actor=actor, at=now)
+    code, name = _customer_code(session, ticket), actor.name if actor else "?"
     if not waiting:
-        tell_engineers_about(session, routing or Routing(), ticket, said, t(
-            "cmd.eng.customer_wrote", "en", n=ticket_id,
-            customer=_customer_code(session, ticket), text=text[:500]))
+        tell_ticket_engineers(session, routing or Routing(), ticket, said, lambda lang: t(
+            "cmd.eng.customer_wrote", lang, n=ticket_id, customer=code, name=name,
+            text=shorten(text, RELAYED_CHARS)))
         return False
     _resume_for_customer(session, ticket, now, actor, policy, routing, "customer replied",
-                         t("cmd.eng.customer_replied", "en", n=ticket_id,
-                           customer=_customer_code(session, ticket), text=text[:500]))
+                         t("cmd.eng.customer_replied", "en", n=ticket_id, customer=code,
+                           name=name, text=shorten(text, RELAYED_CHARS)))
     return True
+
+
+def engineer_replied(
+    session: Session,
+    policy: Policy,
+    ticket: Ticket,
+    text: str,
+    *,
+    actor: Contact,
+    now: datetime,
+    files: Sequence[Attachment] = (),
+) -> TicketEvent:
+    """An engineer's public reply (P21): on the audit trail, then sent to the customer in
+    their conversation with the engineer's name; ``files`` (stored on the ticket) go with it."""
+    ev = record(session, policy, ticket, store.PUBLIC_REPLY, text,
+                t("reply.to_customer", ticket.language, n=ticket.id, name=actor.name,
+                  text=text), actor=actor, now=now,
+                data={"files": [a.filename for a in files]} if files else None)
+    for i, att in enumerate(files):
+        tell_customer(session, ticket, keys.reply_file(ticket.id, ev.id, i), att.filename,
+                      payload={"file": att.path, "filename": att.filename})
+    return ev
 
 
 def remote_access_given(

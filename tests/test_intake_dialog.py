@@ -292,7 +292,7 @@ def test_remote_access_pause_ends_only_with_the_access_details(world: Driver) ->
     assert t.remote_access_how == "AnyDesk 123 456 789, şifre kasada"
     with Session(world.engine) as s:
         kinds = [e.kind for e in tickets.events(s, t.id or 0)]
-        assert kinds[-4:] == ["customer-reply", "access-asked", "remote-access", "resumed"]
+        assert kinds[-4:] == ["follow-up", "access-asked", "remote-access", "resumed"]
     assert world.step(AYSE) is None  # the answer opened no new report
 
 
@@ -483,9 +483,19 @@ def test_a_customer_message_answers_the_ticket_waiting_for_them(world: Driver) -
         kinds = [e.kind for e in tickets.events(s, ticket.id)]
         assert kinds[-2:] == ["customer-reply", "resumed"]
         assert len(s.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()) == 2
-    # Not waiting any more: the next message starts a new report as usual.
+    # Not waiting any more: the next message is a follow-up on the open ticket, relayed to the
+    # engineers; "yeni" starts a new report.
     assert world.step(AYSE) is None
-    world.send(AYSE, "Another problem with the chatbot widget")
+    replies = world.send(AYSE, "Şimdi bütün agent'lar düştü")
+    assert f"#{ticket.id} numaralı kayda eklendi" in text_of(replies)
+    assert world.step(AYSE) is None
+    with Session(world.engine) as s:
+        last = tickets.events(s, ticket.id)[-1]
+        assert (last.kind, last.text) == ("follow-up", "Şimdi bütün agent'lar düştü")
+        relayed = [m.text for m in s.exec(select(OutboxMessage).where(
+            OutboxMessage.ticket_id == ticket.id)) if "bütün agent" in m.text]
+        assert relayed and all("Ayşe Demir wrote on the ticket" in m for m in relayed)
+    world.send(AYSE, "yeni")
     assert world.step(AYSE) is not None
 
 

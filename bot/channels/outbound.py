@@ -63,6 +63,12 @@ class Outgoing:
         path = Path(raw) if isinstance(raw, str) and raw else None
         return path if path is not None and path.is_file() else None
 
+    @property
+    def filename(self) -> str:
+        """The name the file is shown with (stored files are named by their hash)."""
+        name = (self.payload or {}).get("filename")
+        return name if isinstance(name, str) and name else (self.file.name if self.file else "")
+
 
 def _payload(raw: str | None) -> Mapping[str, Any] | None:
     if not raw:

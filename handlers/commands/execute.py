@@ -31,6 +31,7 @@ HANDLERS: dict[str, Callable[[Ctx, list[str]], list[Reply]]] = {
     "reopen": lifecycle.reopen,
     "escalate": lifecycle.escalate,
     "note": lifecycle.note,
+    "reply": lifecycle.reply,
     "exception": lifecycle.exception,
     "status": reading.status,
     "list": reading.list_tickets,
@@ -71,7 +72,7 @@ def execute_command(
     handler = HANDLERS.get(verb)
     if handler is None:
         return [Reply(t("cmd.err.unknown_verb", lang, verb=verb))]
-    ctx = Ctx(session, policy, actor, lang, now, routing, charts)
+    ctx = Ctx(session, policy, actor, lang, now, routing, charts, line=text)
     if not ctx.staff:  # customers' own status/list/help: handlers.customer_verbs
         return [Reply(t("cmd.refused.customer", lang, verb=verb))]
     try:

@@ -1,5 +1,5 @@
 """The verbs that change a ticket: ack, assign, sev, pending, resume, workaround, resolve,
-close, reopen, escalate, note, exception.
+close, reopen, escalate, note, reply, exception.
 
 Each checks its arguments and the ticket's state (a refusal changes nothing), changes the
 ticket, then records the change through :func:`handlers.ticket_actions.record`: audit event
@@ -250,9 +250,19 @@ def escalate(ctx: Ctx, args: list[str]) -> list[Reply]:
 def note(ctx: Ctx, args: list[str]) -> list[Reply]:
     """``note N text``: an internal note, never sent to the customer."""
     ticket = named_ticket(ctx, "note", args)
-    text = text_from("note", args, 1)
-    store.add_event(ctx.session, ticket, "note", text, actor=ctx.actor, at=ctx.now)
+    text = text_from("note", args, 1, ctx.line)
+    store.add_event(ctx.session, ticket, store.INTERNAL_NOTE, text, actor=ctx.actor, at=ctx.now)
     return [_done(ctx, "cmd.done.note", ticket)]
+
+
+def reply(ctx: Ctx, args: list[str]) -> list[Reply]:
+    """``reply N text``: the engineer's words to the customer, in their conversation (P21)."""
+    ticket = named_ticket(ctx, "reply", args)
+    text = text_from("reply", args, 1, ctx.line)
+    refuse_finished(ticket, allow_resolved=True)
+    actions.engineer_replied(ctx.session, ctx.policy, ticket, text, actor=ctx.actor,
+                             now=ctx.now)
+    return [_done(ctx, "cmd.done.reply", ticket)]
 
 
 def exception(ctx: Ctx, args: list[str]) -> list[Reply]:

@@ -121,6 +121,10 @@ register({
         "en": "#{n}: escalated to tier {tier}.",
         "tr": "#{n}: {tier}. seviyeye yükseltildi.",
     },
+    "cmd.done.reply": {
+        "en": "#{n}: sent to the customer.",
+        "tr": "#{n}: müşteriye gönderildi.",
+    },
     "cmd.done.note": {
         "en": "#{n}: internal note added (not sent to the customer).",
         "tr": "#{n}: iç not eklendi (müşteriye gönderilmedi).",
@@ -181,7 +185,9 @@ register({
               "pending N what-is-missing · resume N\n"
               "workaround N text · resolve N text [--fix-version V] · close N · "
               "reopen N reason\n"
-              "escalate N tier2|tier3 reason · note N text (internal) · exception N text\n"
+              "escalate N tier2|tier3 reason · exception N text\n"
+              "reply N text (to the customer) · note N text (internal; in a ticket's thread "
+              "any message is a note, \"reply text\" writes to the customer)\n"
               "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID\n"
               "kb add N [KB-ID] · kb edit KB-ID field text · kb publish KB-ID\n"
               "report [CUSTOMER] [YYYY-MM] · planned · help\n"
@@ -191,7 +197,9 @@ register({
               "pending N eksik-bilgi · resume N\n"
               "workaround N metin · resolve N metin [--fix-version V] · close N · "
               "reopen N gerekçe\n"
-              "escalate N tier2|tier3 gerekçe · note N metin (iç not) · exception N metin\n"
+              "escalate N tier2|tier3 gerekçe · exception N metin\n"
+              "reply N metin (müşteriye) · note N metin (iç not; kaydın ileti dizisindeki her "
+              "mesaj bir nottur, \"reply metin\" müşteriye yazar)\n"
               "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID\n"
               "kb add N [KB-ID] · kb edit KB-ID alan metin · kb publish KB-ID\n"
               "report [MÜŞTERİ] [YYYY-AA] · planned · help\n"

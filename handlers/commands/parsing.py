@@ -32,6 +32,7 @@ USAGE = {
     "reopen": "reopen N reason",
     "escalate": "escalate N tier2|tier3 reason",
     "note": "note N text",
+    "reply": "reply N text",
     "exception": "exception N text",
     "status": "status N",
     "list": "list [mine|breaching|customer CODE]",
@@ -65,6 +66,7 @@ class Ctx:
     now: datetime
     routing: Routing
     charts: ChartMaker | None = None
+    line: str = ""  # the command line as typed, its line breaks kept (for a reply's text)
 
     @property
     def staff(self) -> bool:
@@ -99,11 +101,19 @@ def ticket_number(verb: str, args: list[str]) -> int:
     return number
 
 
-def text_from(verb: str, args: list[str], start: int) -> str:
-    """The arguments from ``start`` on, as one text; it must not be empty."""
+def text_from(verb: str, args: list[str], start: int, line: str = "") -> str:
+    """The arguments from ``start`` on, as one text; it must not be empty. With the typed
+    ``line``, the text is cut from it, so its line breaks and spacing stay as written."""
     text = " ".join(args[start:]).strip()
     if not text:
         raise usage_error(verb)
+    words = line.split()
+    if line and words[len(words) - (len(args) - start):] == args[start:]:
+        # Skip as many words of the line as precede the text; keep what follows verbatim.
+        rest = strip_nul(line).strip()
+        for _ in range(len(words) - (len(args) - start)):
+            rest = rest[len(rest.split(None, 1)[0]):].lstrip()
+        return rest
     return text
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from storage import attachments, tickets
-from storage.models import Attachment, Contact, Ticket
+from storage.models import Attachment, Contact, DialogSession, Ticket
 
 from ..dialog import Invalid
 from ..types import IncomingFile
@@ -32,10 +32,12 @@ def store_attachment(session: Session, cfg: IntakeConfig, f: IncomingFile,
                       limit=size_text(cfg.max_attachment_bytes))
     if len(f.data) == 0:
         raise Invalid("files.empty", name=f.filename)
-    owner = (col(Attachment.ticket_id) == ticket_id if ticket_id is not None
-             else col(Attachment.dialog_id) == dialog_id)
-    if len(session.exec(select(Attachment.id).where(owner)).all()) >= cfg.max_attachments:
-        raise Invalid("files.too_many", name=f.filename, limit=cfg.max_attachments)
+    # A file of no ticket or dialog yet (a held message) is counted by its holder.
+    if ticket_id is not None or dialog_id is not None:
+        owner = (col(Attachment.ticket_id) == ticket_id if ticket_id is not None
+                 else col(Attachment.dialog_id) == dialog_id)
+        if len(session.exec(select(Attachment.id).where(owner)).all()) >= cfg.max_attachments:
+            raise Invalid("files.too_many", name=f.filename, limit=cfg.max_attachments)
     if cfg.allowed_types and ctype not in cfg.allowed_types:
         raise Invalid("files.type", name=f.filename, type=ctype)
     return attachments.store(session, cfg.attachments_dir, f.filename, ctype, f.data,
@@ -60,3 +62,12 @@ def attach_to_ticket(session: Session, cfg: IntakeConfig, ticket: Ticket,
         tickets.add_event(session, ticket, "attachments", f"{stored} file(s)", actor=actor,
                           at=now, data={"count": stored})
     return refused
+
+
+def adopt_files(session: Session, ids: Sequence[int], row: DialogSession) -> None:
+    """Stored files of no owner yet (a held message's) become the report's in progress."""
+    if not ids:
+        return
+    for att in session.exec(select(Attachment).where(col(Attachment.id).in_(ids))):
+        att.dialog_id, att.ticket_id = row.id, None
+        session.add(att)

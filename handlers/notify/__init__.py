@@ -7,12 +7,15 @@ No alert (``Routing.alerts``) is queued from ``handlers/``: the scheduler and th
 from . import keys
 from .tell import (
     CHANNEL_LANG,
+    card_message,
     person_destination,
     person_language,
     tell_customer,
     tell_customer_about,
     tell_engineers_about,
+    tell_ticket_engineers,
 )
 
-__all__ = ["CHANNEL_LANG", "keys", "person_destination", "person_language", "tell_customer",
-           "tell_customer_about", "tell_engineers_about"]
+__all__ = ["CHANNEL_LANG", "card_message", "keys", "person_destination", "person_language",
+           "tell_customer", "tell_customer_about", "tell_engineers_about",
+           "tell_ticket_engineers"]

@@ -21,6 +21,7 @@ __all__ = [
     "page_step",
     "page_to_customer",
     "planned_work",
+    "reply_file",
     "release_notice",
     "sla_digest",
     "threshold_escalation",
@@ -42,6 +43,11 @@ def ticket_event_for_customer(ticket_id: RowId, event_id: RowId) -> str:
 def ticket_event_for_engineers(ticket_id: RowId, event_id: RowId, index: int) -> str:
     """The engineers' notice of one audit event, to their ``index``-th destination."""
     return f"ticket:{ticket_id}:event:{event_id}:engineers:{index}"
+
+
+def reply_file(ticket_id: RowId, event_id: RowId, index: int) -> str:
+    """The ``index``-th file of an engineer's public reply (audit event ``event_id``)."""
+    return f"ticket:{ticket_id}:event:{event_id}:file:{index}"
 
 
 def ticket_opened(ticket_id: RowId, channel: str, target: str) -> str:

@@ -4,11 +4,14 @@ the delivery worker sends it after the transaction commits."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session, col, select
 
 from storage import outbox
 from storage.identities import by_contact_id, external_ids
-from storage.models import Contact, Ticket, TicketEvent
+from storage.models import Contact, OutboxMessage, Ticket, TicketEvent
 
 from ..types import Destination, Routing
 from . import keys
@@ -18,11 +21,13 @@ from . import keys
 CHANNEL_LANG = "en"
 
 
-def tell_customer(session: Session, ticket: Ticket, key: str, text: str) -> None:
-    """Queue ``text`` (once per ``key``) in the conversation where the ticket was reported."""
+def tell_customer(session: Session, ticket: Ticket, key: str, text: str,
+                  payload: dict[str, Any] | None = None) -> None:
+    """Queue ``text`` (once per ``key``) in the conversation where the ticket was reported;
+    ``payload`` ``{"file": PATH}`` sends a file with it."""
     target = ticket.channel_chat or ticket.channel_user or str(ticket.contact_id)
     outbox.enqueue(session, key, ticket.channel, target, text, thread=ticket.channel_thread,
-                   ticket_id=ticket.id)
+                   ticket_id=ticket.id, payload=payload)
 
 
 def tell_customer_about(session: Session, ticket: Ticket, event: TicketEvent, text: str) -> None:
@@ -38,6 +43,36 @@ def tell_engineers_about(
         outbox.enqueue(
             session, keys.ticket_event_for_engineers(ticket.id, event.id, i), dest.channel,
             dest.target, text, thread=dest.thread, ticket_id=ticket.id,
+        )
+
+
+def card_message(session: Session, ticket: Ticket, dest: Destination) -> str | None:
+    """The platform's id of the new-ticket card sent to ``dest`` (a Slack ts, a Telegram
+    message id), once it was delivered: the ticket's thread in the engineers' channel."""
+    return session.exec(select(OutboxMessage.external_id).where(
+        OutboxMessage.key == keys.ticket_opened(ticket.id, dest.channel, dest.target),
+        col(OutboxMessage.external_id).is_not(None))).first()
+
+
+def tell_ticket_engineers(
+    session: Session, routing: Routing, ticket: Ticket, event: TicketEvent,
+    text: Callable[[str], str],
+) -> None:
+    """A message on the ticket's conversation (``text(language)``) to the engineers who work
+    on it: the assignee in a direct message, in their language; else each engineers' channel,
+    in the thread of the ticket's card."""
+    assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
+    dm = person_destination(session, routing, assignee) if assignee and assignee.active else None
+    if assignee is not None and dm is not None:
+        outbox.enqueue(session, keys.ticket_event_for_engineers(ticket.id, event.id, 0),
+                       dm.channel, dm.target, text(person_language(assignee)),
+                       ticket_id=ticket.id)
+        return
+    for i, dest in enumerate(routing.engineers):
+        outbox.enqueue(
+            session, keys.ticket_event_for_engineers(ticket.id, event.id, i), dest.channel,
+            dest.target, text(CHANNEL_LANG),
+            thread=card_message(session, ticket, dest) or dest.thread, ticket_id=ticket.id,
         )
 
 

@@ -125,6 +125,21 @@ class DialogSession(SQLModel, table=True):
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class HeldMessage(SQLModel, table=True):
+    """A customer's message kept while they choose which of their tickets it is about (one
+    per (channel, user); its files are stored attachments of no ticket yet)."""
+
+    __tablename__ = "held_messages"
+    __table_args__ = (UniqueConstraint("channel", "user_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    user_key: str = Field(max_length=64)
+    contact_id: int = Field(foreign_key="contacts.id")
+    text: str = Field(default="", sa_type=Text)
+    attachment_ids: str = Field(default="", max_length=500)  # comma-separated
+    created_at: datetime = _stamp()
+
+
 class Deflection(SQLModel, table=True):
     """Self-help that solved the problem (P20): recorded, no ticket."""
 

@@ -469,6 +469,16 @@ class ConsoleDriver(Driver):
     async def _customer_message(self, text: str, thread_of: int | None, twice: bool) -> None:
         assert self._customer_term is not None
         await self._customer_term.type(text)
+        if thread_of is None:
+            return
+        # A flat conversation cannot say which ticket a message is about: with several open,
+        # the bot asks (handlers.follow_up) and the customer picks the ticket.
+        self._collect()
+        last = self._customer[-1].choices if self._customer else ()
+        pick = next((i for i, label in enumerate(last) if label.startswith(f"#{thread_of} ")),
+                    None)
+        if pick is not None:
+            await self._customer_term.type(str(pick + 1))
 
     async def _customer_command(self, verb: str, args: Sequence[str]) -> None:
         await self._customer_message("/" + " ".join((verb, *args)), None, False)
@@ -564,7 +574,12 @@ class TelegramDriver(Driver):
         await self._handled(self.fake.text(self.CUSTOMER_ID, "/start", "en"))
 
     async def _customer_message(self, text: str, thread_of: int | None, twice: bool) -> None:
-        update = self.fake.text(self.CUSTOMER_ID, text, "en")
+        # In a ticket's conversation: a reply to the bot's latest message about that ticket.
+        about = None if thread_of is None else next(
+            (c.result["message_id"] for c in reversed(self.fake.sent(chat_id=self.CUSTOMER_ID))
+             if isinstance(c.result, dict) and f"#{thread_of}" in str(c.params.get("text"))),
+            None)
+        update = self.fake.text(self.CUSTOMER_ID, text, "en", reply_to=about)
         if twice:
             # Telegram hands an update out again until the bot confirms it: the second
             # delivery is queued before the bot's next getUpdates, with the same update_id.

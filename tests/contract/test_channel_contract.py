@@ -555,7 +555,8 @@ async def run_script(run: ContractRun) -> None:
                     "the customer is told it is recorded")
 
     async with run.phase("9 report B"):
-        seen = await run.step("B.open", drv.customer_says("I have another problem to report"))
+        # "new" typed as a message: with a ticket open, plain text would be a follow-up on it.
+        seen = await run.step("B.open", drv.customer_says("new"))
         run.saw(seen, t("ask.summary", LANG), "a new report starts")
         await file_report(run, REPORT_B)
     b = run.tickets.get("B", 4)

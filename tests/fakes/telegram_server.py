@@ -117,12 +117,25 @@ class FakeTelegram:
                 "from": self._user(user_id, lang), **extra}
 
     def text(self, user_id: int, text: str, lang: str | None = "en",
-             update_id: int | None = None) -> dict[str, Any]:
+             update_id: int | None = None, reply_to: int | None = None,
+             chat_id: int | None = None) -> dict[str, Any]:
+        """A user's text message; ``reply_to``: the id of the bot's message it replies to
+        (Telegram then includes that message); ``chat_id``: a group chat instead of the DM."""
         extra: dict[str, Any] = {"text": text}
+        if reply_to is not None:
+            original = next((c.result for c in self.calls if isinstance(c.result, dict)
+                             and c.result.get("message_id") == reply_to), None)
+            extra["reply_to_message"] = original or {
+                "message_id": reply_to, "date": int(time.time()), "from": BOT_USER,
+                "chat": {"id": chat_id or user_id, "type": "private"}, "text": ""}
         if text.startswith("/"):
             extra["entities"] = [{"type": "bot_command", "offset": 0,
                                   "length": len(text.split()[0])}]
-        return self.push({"message": self._message(user_id, lang, **extra)}, update_id)
+        message = self._message(user_id, lang, **extra)
+        if chat_id is not None:
+            message["chat"] = {"id": chat_id, "type": "group" if chat_id < 0 else "private",
+                               "title": "engineers"}
+        return self.push({"message": message}, update_id)
 
     def add_file(self, data: bytes, path: str) -> str:
         file_id = f"FILE{next(self._file_ids)}"
@@ -217,6 +230,8 @@ class FakeTelegram:
             raw = {}
             for k, v in form.items():
                 raw[k] = v.file.read() if hasattr(v, "file") else v
+                if hasattr(v, "filename"):  # a multipart file keeps the name it was sent as
+                    raw[k + ":filename"] = v.filename
         for k in list(raw):
             if k in JSON_FIELDS and isinstance(raw[k], str):
                 raw[k] = json.loads(raw[k])
@@ -320,6 +335,25 @@ class FakeTelegram:
         msg["photo"] = [{"file_id": f"photo{msg['message_id']}", "file_unique_id":
                          f"u{msg['message_id']}", "width": 800, "height": 600,
                          "file_size": len(photo)}]
+        return msg
+
+    async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
+        document = p.get("document")
+        if not isinstance(document, bytes) or not document:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: there is no document in the "
+                                                     "request"}, status=400)
+        if len(str(p.get("caption") or "")) > 1024:
+            return web.json_response({"ok": False, "error_code": 400,
+                                      "description": "Bad Request: message caption is too long"},
+                                     status=400)
+        msg = self._sent_message({**p, "text": ""})
+        msg.pop("text")
+        msg["caption"] = p.get("caption") or ""
+        msg["document"] = {"file_id": f"doc{msg['message_id']}",
+                           "file_unique_id": f"d{msg['message_id']}",
+                           "file_name": str(p.get("document:filename") or "file"),
+                           "file_size": len(document)}
         return msg
 
     async def _m_editMessageText(self, p: dict[str, Any]) -> Any:

@@ -61,7 +61,7 @@ class SlackSender:
             opened = await self.client.conversations_open(users=channel)
             channel = str((opened.get("channel") or {}).get("id") or channel)
         resp = await self.client.files_upload_v2(
-            channel=channel, file=str(path), filename=path.name, title=path.stem,
+            channel=channel, file=str(path), filename=msg.filename, title=msg.filename,
             initial_comment=msg.text, thread_ts=msg.thread or None,
         )
         files = resp.get("files") or [resp.get("file") or {}]

@@ -30,8 +30,11 @@ async def to_incoming(update: Update, bot: Any, max_bytes: int,
     if msg is None or msg.from_user is None or msg.from_user.is_bot:
         return None, None
     user = msg.from_user
+    # A reply to one of our messages names it: the dispatch finds the ticket it was about.
+    replied = msg.reply_to_message
     base: dict[str, Any] = {"channel": CHANNEL, "user_key": str(user.id),
-                            "chat": str(msg.chat.id), "language_hint": user.language_code}
+                            "chat": str(msg.chat.id), "language_hint": user.language_code,
+                            "thread": str(replied.message_id) if replied is not None else None}
     text = msg.text or msg.caption or None
     if text and text.startswith("/") and text[1:].split():  # a bare "/" is just text
         head, *args = text[1:].split()

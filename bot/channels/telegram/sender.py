@@ -39,6 +39,11 @@ class TelegramSender:
                 with msg.file.open("rb") as fh:
                     sent = await self.bot.send_photo(chat_id=msg.target, photo=fh,
                                                      caption=caption, reply_parameters=reply)
+            elif msg.file is not None:  # any other file (an engineer's reply): a document
+                with msg.file.open("rb") as fh:
+                    sent = await self.bot.send_document(
+                        chat_id=msg.target, document=fh, filename=msg.filename,
+                        caption=msg.text[:1024], reply_parameters=reply)
             else:
                 sent = await self.bot.send_message(
                     chat_id=msg.target, text=msg.text, reply_parameters=reply,
