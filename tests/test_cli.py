@@ -234,3 +234,62 @@ def test_demo_data_serves_on_any_day(sqlite_url: str, today: str) -> None:
                    for v in directory.list_versions(s)]
         assert True in windows and False in windows
     engine.dispose()
+
+
+def test_ticket_show_is_the_whole_report(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`ticket show N` (text and --json): every field, the attachments, the remote-access
+    instructions, pauses, events and the conversation with public/internal marked; the keys
+    scripts read before are all still there."""
+    from datetime import UTC, datetime
+
+    from sla import load_policy
+    from storage.db import make_engine, session_scope
+
+    from . import report_seed as rs
+
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    engine = make_engine(database_url(tmp_path / "cli.db"))
+    with session_scope(engine, lambda: now) as s:
+        found = rs.seed_full(s, load_policy(), now, tmp_path / "files")
+    engine.dispose()
+    n = str(found.ticket)
+    data = json.loads(cli("ticket", "show", n, "--json").output)
+    assert {"number", "customer", "contact", "product", "version", "severity", "kind", "status",
+            "tier", "plan", "assignee", "summary", "reported_at", "targets"} <= set(data)
+    assert (data["number"], data["contact"], data["product"], data["version"]) == (
+        found.ticket, rs.CONTACT, "Voice Bot", "4.2.1")
+    assert data["reported_at"] == "2026-11-25T11:00:00+03:00" and data["timezone"] == \
+        "Europe/Istanbul"
+    assert set(data["targets"]) == {"response", "workaround", "resolution"}
+    assert (data["steps"], data["error_text"], data["environment"]) == (
+        rs.STEPS, rs.ERROR, "production")
+    assert data["remote_access"] is True and data["remote_access_how"] == rs.ACCESS_HOW
+    assert data["production_down"] is True and data["workaround_available"] is False
+    assert (data["proposed_severity"], data["users_affected"], data["service_category"]) == (
+        "S1", "100+", "Log analysis")
+    assert data["attachments_missing_reason"] == "the pcap is too big"
+    assert data["responded_at"] == "2026-11-25T11:20:00+03:00"
+    assert [(a["filename"], a["content_type"], a["size"]) for a in data["attachments"]] == [
+        ("trace.log", "text/plain", len(rs.TRACE)), ("screen shot.png", "image/png",
+                                                    len(rs.PNG))]
+    assert data["pauses"] == [{"started_at": "2026-11-25T11:25:00+03:00",
+                               "ended_at": "2026-11-25T11:40:00+03:00", "kind": "customer",
+                               "reason": "waiting for the logs"}]
+    assert [e["kind"] for e in data["events"]] == [
+        "opened", "paused", "customer-reply", "note", "reply", "follow-up"]
+    assert [(c["kind"], c["visibility"], c["text"]) for c in data["conversation"]] == [
+        ("customer-reply", "public", rs.ANSWER), ("note", "internal", rs.NOTE),
+        ("reply", "public", rs.REPLY), ("follow-up", "public", rs.FOLLOW_UP)]
+    text = cli("ticket", "show", n).output
+    for shown in (f"      number: {n}", "     summary: IVR silent after greeting",
+                  "Times in Europe/Istanbul.", "Steps to reproduce:", "  2. Press 1",
+                  f"  {rs.ERROR}", "Environment: production",
+                  f"  {rs.ACCESS_HOW}", "- trace.log (text/plain, 105 B)",
+                  "- screen shot.png (image/png, 72 B)",
+                  "- 2026-11-25 11:25 → 2026-11-25 11:40 customer: waiting for the logs",
+                  f"[internal] {rs.ENGINEER} (note): {rs.NOTE}",
+                  f"[public] {rs.ENGINEER} (reply): {rs.REPLY}",
+                  "Audit trail:", "(paused): waiting for the logs"):
+        assert shown in text, shown
+    # 4h of business time, plus the 15 minutes' pause:
+    assert "response: 4h, due 2026-11-25 15:15 (Europe/Istanbul), met" in text

@@ -247,3 +247,74 @@ def test_contact_password_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     finally:
         config.get_settings.cache_clear()
         engine.dispose()
+
+
+def test_ticket_page_is_the_whole_report_with_downloads(app_engine: Engine, policy: Policy,
+                                                        tmp_path: Path) -> None:
+    """The ticket page shows every field, the conversation (public/internal marked) and the
+    attachments; a download is for logged-in staff only, of that ticket's own attachment, the
+    stored file with its type, as an attachment with a safe name."""
+    from storage import attachments
+    from storage.models import Attachment
+
+    from . import report_seed as rs
+
+    with session_scope(app_engine, lambda: NOW) as s:
+        found = rs.seed_full(s, policy, NOW, tmp_path / "files")
+        t = tickets.get_ticket(s, found.ticket)
+        evil = attachments.store(s, tmp_path / "files", 'a"b;c\r\n.html', "text/html",
+                                 b"<script>alert(1)</script>", ticket_id=found.ticket)
+        gone = attachments.store(s, tmp_path / "files", "gone.txt", "text/plain", b"gone",
+                                 ticket_id=found.ticket)
+        t.description = "<img src=x onerror=alert(1)> & more"
+        s.add(t)
+        evil_id, gone_id, gone_path = evil.id, gone.id, Path(gone.path)
+    gone_path.unlink()  # a row whose file is lost: a 404, not a 500
+    n = found.ticket
+    url = f"/ticket/{n}/attachments/{found.trace_id}"
+    web = create_app(engine=app_engine, policy=policy, secret="t", now=lambda: NOW)
+    with TestClient(web) as client:
+        r = client.get(url, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert client.get(f"/ticket/{n}", follow_redirects=False).status_code == 303
+        # A customer's password never logs in, so never downloads.
+        client.post("/login", data={"name": "Ayşe Demir", "password": "customer-pass"})
+        assert client.get(url, follow_redirects=False).status_code == 303
+        client.post("/login", data={"name": "Deniz Yılmaz", "password": "engineer-pass"})
+        page = client.get(f"/ticket/{n}")
+        assert page.status_code == 200
+        html = page.text
+        for shown in ("Steps to reproduce", "1. Call the IVR\n2. Press 1", rs.ERROR,
+                      rs.ACCESS_HOW, "the pcap is too big", "Log analysis",
+                      "Severity proposed by the customer", "100+",
+                      "2026-11-25 11:00 (Europe/Istanbul)", "Times in Europe/Istanbul.",
+                      f"<a href='{url}'>trace.log</a>", "text/plain", "105 B",
+                      f"/ticket/{n}/attachments/{found.png_id}'>screen shot.png</a>",
+                      "<tr class='internal'>", "<td>internal</td>", "<td>public</td>",
+                      "Suspect the &lt;rtp&gt; &amp; jitter buffer", rs.REPLY,
+                      "&lt;img src=x onerror=alert(1)&gt; &amp; more", "a&quot;b;c"):
+            assert shown in html, shown
+        assert "<img src=x" not in html and "<rtp>" not in html
+        r = client.get(url)
+        assert r.status_code == 200 and r.content == rs.TRACE
+        assert r.headers["content-type"].startswith("text/plain")
+        assert r.headers["content-disposition"] == 'attachment; filename="trace.log"'
+        assert r.headers["x-content-type-options"] == "nosniff"
+        r = client.get(f"/ticket/{n}/attachments/{found.png_id}")
+        assert r.content == rs.PNG and r.headers["content-type"] == "image/png"
+        assert r.headers["content-disposition"] == \
+            "attachment; filename*=utf-8''screen%20shot.png"
+        r = client.get(f"/ticket/{n}/attachments/{evil_id}")
+        assert r.status_code == 200 and "\r" not in r.headers["content-disposition"]
+        assert r.headers["content-disposition"].startswith("attachment; filename*=utf-8''a%22b")
+        # Another ticket's number with this attachment, unknown ids, path tricks: not found.
+        for bad in (f"/ticket/1/attachments/{found.trace_id}", f"/ticket/{n}/attachments/999",
+                    f"/ticket/{n}/attachments/abc", f"/ticket/{n}/attachments/..%2F..%2Fetc",
+                    f"/ticket/{n}/attachments/-1", f"/ticket/x/attachments/{found.trace_id}",
+                    f"/ticket/{n}/attachments/{gone_id}"):
+            assert client.get(bad).status_code == 404, bad
+        with session_scope(app_engine) as s:  # the row still names its file: nothing moved
+            row = s.get(Attachment, found.trace_id)
+            assert row is not None and Path(row.path).read_bytes() == rs.TRACE
+        client.post("/logout")
+        assert client.get(url, follow_redirects=False).status_code == 303

@@ -305,8 +305,12 @@ async def test_every_engineer_verb_through_the_slash_command(h: Harness, policy)
         assert expected in h.replies()[-1], (text, h.replies()[-1])
     assert len(h.fake.responses) == len(verbs)
     status = [r for r in h.fake.responses if "voice bot silent" in r["text"]][0]
-    assert [e["action_id"] for e in status["blocks"][1]["elements"]] == list(
+    assert [e["action_id"] for e in status["blocks"][-1]["elements"]] == list(
         slack_blocks.CARD_ACTIONS)
+    # The card is the whole report: the note marked internal, the audit trail.
+    card = "\n".join(b["text"]["text"] for b in status["blocks"][:-1])
+    assert "[internal] Can Öztürk (note): VPN flaky" in card and "Audit trail:" in card
+    assert all(len(b["text"]["text"]) <= 3000 for b in status["blocks"][:-1])
     t = h.ticket(n)
     assert t.status == "closed" and t.tier == 3 and t.severity == "S1"
     # the customer hears every change in Turkish, in the thread of her report

@@ -423,3 +423,27 @@ async def test_engineer_verbs_over_telegram_and_the_report_chart(
         await asyncio.sleep(0.05)
     [photo] = fake.sent("sendPhoto", chat_id=9001)
     assert photo.params["photo"].startswith(b"\x89PNG")
+
+
+async def test_a_long_staff_status_arrives_in_several_messages(
+    fake: FakeTelegram, channel: TelegramChannel, engine: Engine
+) -> None:
+    """A staff /status N longer than Telegram's 4096 characters is delivered whole, cut at line
+    ends (the fake server refuses a longer message, as Telegram does)."""
+    with session_scope(engine) as s:
+        t = s.get(Ticket, 1)
+        assert t is not None
+        # Seven free-text fields just under the chat clip (800 each), one far over it.
+        for field in ("steps", "error_text", "severity_reason", "remote_access_how",
+                      "attachments_missing_reason", "workaround_text", "resolution_text"):
+            setattr(t, field, "\n".join(f"{field} {i}: " + "x" * 50 for i in range(11)))
+        t.description = "line 0: " + "d" * 5000
+        s.add(t)
+    deniz = Chat(fake, 9001, "en")
+    calls = await deniz.say("/status 1", "Kayıt geçmişi")
+    texts = [c.text for c in calls]
+    assert len(texts) >= 2 and all(len(x) <= 4096 for x in texts)
+    whole = "\n".join(texts)
+    assert whole.startswith("#1 ACME") and "line 0: " in whole
+    assert "resolution_text 10: " in whole and "Kayıt geçmişi" in texts[-1]
+    assert "kısaltıldı" in whole  # the long fields are clipped for chat, saying so

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from handlers import ticket_report
+from handlers.ticket_report_text import body_lines
 from sla.ticket_clocks import format_duration
 from storage import directory, tickets
 
@@ -49,19 +51,35 @@ def ticket_list(
 
 @ticket_app.command("show")
 def ticket_show(number: int, as_json: JsonOpt = False) -> None:
-    """Show one ticket with its deadlines."""
+    """Show one ticket's whole report: every field, its deadlines, attachments, the
+    remote-access instructions, pauses, the conversation (public/internal) and the audit trail.
+    Times are in the ticket's zone (the customer's), which the output names."""
     pol = policy()
+    now = now_utc()
     with session() as s:
         try:
             t = tickets.get_ticket(s, number)
         except tickets.TicketNotFound:
             fail(f"no ticket #{number}")
-        row = tickets.view(s, pol, t, now_utc()).as_dict()
+        view = tickets.view(s, pol, t, now)
+        row = view.as_dict()
+        report = ticket_report.build(s, pol, t, now, view)
     if as_json:
-        typer.echo(json.dumps(row, ensure_ascii=False, indent=2))
+        # The report's keys are added after the ticket view's (which scripts already read).
+        typer.echo(json.dumps({**row, **report.as_dict()}, ensure_ascii=False, indent=2,
+                              default=str))
         return
     for key, value in row.items():
         if key != "targets":
             typer.echo(f"{key:>12}: {value}")
-    for kind, v in row["targets"].items():
-        typer.echo(f"{kind:>12}: {v['target']}, due {v['deadline'] or '—'}, {v['state']}")
+    for c in report.clocks:  # deadlines in the ticket's zone, named
+        due = report.when(c.deadline) if c.deadline else "—"
+        typer.echo(f"{c.kind.value:>12}: {c.target.label()}, due {due}, {c.status.value}")
+    # The rest of the report, whole (a terminal has no message limit); what the lines above
+    # already said is not repeated.
+    for line in body_lines(report, "en", None, skip=_IN_HEADER):
+        typer.echo(line)
+
+
+_IN_HEADER = ("summary", "kind", "product", "version", "severity", "tier", "plan", "contact",
+              "reported_at")

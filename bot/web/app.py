@@ -17,17 +17,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
+from handlers import ticket_report
 from handlers.reports import monthly_report
 from sla import Policy
 from sla.attainment import Month
 from storage import tickets as ticket_store
 from storage.clock import system_clock
 from storage.db import engine_for, session_scope
-from storage.models import Contact, Customer, Ticket
+from storage.models import Attachment, Contact, Customer, Ticket
 
 from .auth import REFUSED, STAFF, authenticate
 from .data import clock_rows, open_tickets, timeline
@@ -36,6 +37,7 @@ from .pages import (
     login_page,
     page,
     report_body_html,
+    report_html,
     ticket_body_html,
     ticket_head_html,
     ticket_list_html,
@@ -153,9 +155,35 @@ def create_app(
             items = timeline(s, pol, t, at)
             tz = view.zone.key
             head = ticket_head_html(t, view, tz)
-        body = ticket_body_html(head, clocks, items, tz)
+            report = ticket_report.build(s, pol, t, at, view)
+        body = ticket_body_html(head, clocks, items, tz, report_html(report))
         refresh = f"<meta http-equiv='refresh' content='{refresh_seconds}'>"
         return page(f"Ticket #{number}: {t.summary}", body, user.name, refresh)
+
+    def attachment(request: Request) -> HTTPResponse:
+        """One attachment of one ticket, to staff only. The file is the one its database row
+        names: nothing of the URL reaches the filesystem, and an attachment of another ticket
+        is not found."""
+        if user_of(request) is None:
+            return RedirectResponse("/login", status_code=303)
+        number = ticket_store.parse_ticket_number(str(request.path_params["number"]))
+        aid = ticket_store.parse_ticket_number(str(request.path_params["aid"]))  # same range
+        if number is None or aid is None:
+            return PlainTextResponse("no such attachment", status_code=404)
+        with session_scope(eng, clock) as s:
+            row = s.get(Attachment, aid)
+            if row is None or row.ticket_id != number:
+                return PlainTextResponse("no such attachment", status_code=404)
+            path, name, kind = Path(row.path), row.filename, row.content_type
+        if not path.is_file():
+            log.warning("attachment %s of ticket #%s is missing on disk", aid, number)
+            return PlainTextResponse("the attachment's file is missing", status_code=404)
+        # Content-Disposition: attachment (Starlette quotes the name, RFC 5987 when not ASCII);
+        # nosniff: the browser keeps to the stored type and downloads, never renders.
+        return FileResponse(path, media_type=kind or "application/octet-stream",
+                            filename=Path(name).name or "file",
+                            headers={"X-Content-Type-Options": "nosniff",
+                                     "Cache-Control": "private, no-store"})
 
     def report_args(request: Request) -> tuple[Month, str | None] | str:
         q = request.query_params
@@ -214,6 +242,7 @@ def create_app(
         Route("/logout", logout, methods=["POST", "GET"]),
         Route("/api/tickets", api_tickets),
         Route("/ticket/{number}", ticket_page),
+        Route("/ticket/{number}/attachments/{aid}", attachment),
         Route("/report", report_page),
         Route("/report.png", report_png),
         Route("/healthz", health),

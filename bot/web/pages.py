@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import HTMLResponse
 
+from handlers.ticket_report import TicketReport, human_size, label, shown, visibility_name
 from sla.attainment import Month, local
 from storage.models import Ticket
 from storage.tickets import TicketView
@@ -25,6 +26,7 @@ font-size:.9em;vertical-align:top}th{background:#f3f3f3}
 .ok{background:#c8efc8}.warn{background:#ffe9a8}.hot{background:#ffbf80}
 .breached{background:#f08080;font-weight:bold}.paused{background:#ddd}.done{background:#eef4fb}
 nav a{margin-right:1em}.future{color:#888}.err{color:#b00}form.f{margin:.5em 0}
+.long{white-space:pre-wrap}tr.internal{background:#fff6d8}tr.public{background:#eef8ee}
 """
 
 
@@ -166,13 +168,43 @@ def ticket_head_html(t: Ticket, view: TicketView, tz: str) -> str:
         f"<p><b>{e(view.customer.code)}</b> · {t.severity} · {e(t.plan)} · {e(t.kind)} "
         f"· {e(t.status)} · {e(view.product.name if view.product else '—')} "
         f"{e(t.version_text or '')} · assignee {e(view.assignee.name if view.assignee else '—')}"  # noqa: E501
-        f" · reported {local(t.reported_at, tz)} ({e(tz)})</p>"
-        f"<p>{e(t.description)}</p>")
+        f" · reported {local(t.reported_at, tz)} ({e(tz)})</p>")
+
+
+def attachment_url(number: int, attachment_id: int) -> str:
+    """Where the dashboard serves a ticket's attachment (behind the login)."""
+    return f"/ticket/{number}/attachments/{attachment_id}"
+
+
+def report_html(report: TicketReport) -> str:
+    """The ticket's whole report: every field, the attachments (downloadable), the
+    conversation with public and internal entries marked. Every value is escaped."""
+    lang = "en"
+    fields = "".join(
+        f"<tr data-key='{f.key}'><th>{e(label(f.key, lang))}</th>"
+        f"<td{' class=long' if f.long else ''}>{e(shown(report, f, lang))}</td></tr>"
+        for f in report.fields if shown(report, f, lang))
+    files = "".join(
+        f"<tr><td><a href='{attachment_url(report.number, a.id)}'>{e(a.filename)}</a></td>"
+        f"<td>{e(a.content_type)}</td><td>{e(human_size(a.size))}</td></tr>"
+        for a in report.attachments) or "<tr><td colspan='3'>none</td></tr>"
+    talk = "".join(
+        f"<tr class='{c.visibility}'><td>{e(local(c.at, report.zone.key))}</td>"
+        f"<td>{e(visibility_name(c.visibility or '', lang))}</td><td>{e(c.actor)}</td>"
+        f"<td>{e(c.kind)}</td><td class='long'>{e(c.text)}</td></tr>"
+        for c in report.conversation) or "<tr><td colspan='5'>nothing yet</td></tr>"
+    zone = e(report.zone.key)
+    return (f"<h2>Report</h2><p>Times in {zone}.</p><table id='report'>{fields}</table>"
+            "<h2>Attachments</h2><table id='attachments'><tr><th>name</th><th>type</th>"
+            f"<th>size</th></tr>{files}</table>"
+            f"<h2>Conversation</h2><table id='conversation'><tr><th>when ({zone})</th>"
+            f"<th>visibility</th><th>who</th><th>kind</th><th>text</th></tr>{talk}</table>")
 
 
 def ticket_body_html(head: str, clocks: list[dict[str, Any]], items: list[dict[str, str]],
-                     tz: str) -> str:
-    """One ticket's page body: its facts, a row per clock and the timeline."""
+                     tz: str, report: str = "") -> str:
+    """One ticket's page body: its facts, a row per clock, the ``report`` (HTML of
+    :func:`report_html`) and the timeline."""
     clock_table = "<table id='clocks'><tr><th>target</th><th>limit</th><th>deadline</th>" \
         "<th>state</th><th>remaining</th></tr>" + "".join(
             f"<tr><td>{c['kind']}</td><td>{e(c['target'])}</td><td>{e(c['deadline'] or '—')}"
@@ -182,7 +214,7 @@ def ticket_body_html(head: str, clocks: list[dict[str, Any]], items: list[dict[s
         f"<tr class='{it['type']}{' future' if it['future'] else ''}'><td>{e(it['at'])}</td>"
         f"<td>{e(it['type'])}</td><td>{e(it['title'])}</td><td>{e(it['text'])}</td></tr>"
         for it in items)
-    return (head + clock_table + "<h2>Timeline</h2><table id='timeline'><tr><th>when ("
+    return (head + clock_table + report + "<h2>Timeline</h2><table id='timeline'><tr><th>when ("
             f"{e(tz)})</th><th>type</th><th>what</th><th>detail</th></tr>{rows}</table>")
 
 

@@ -1,9 +1,9 @@
-"""The verbs that only read: ``status N`` (a ticket at a glance), ``list`` (open tickets with
-their next deadline), ``help``. They change nothing, so they run without a savepoint."""
+"""The verbs that only read: ``status N`` (a ticket's whole report), ``list`` (open tickets
+with their next deadline), ``help``. They change nothing, so they run without a savepoint."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session, col, select
 
@@ -11,9 +11,11 @@ from sla import ClockState, ClockStatus, Policy, format_duration
 from storage import tickets as store
 from storage.models import Contact, Customer, Ticket, TicketStatus
 
+from .. import ticket_report
 from ..i18n import t
+from ..ticket_report_text import CHAT, body_lines
 from ..types import Reply
-from ..vocabulary import clock_name, status_name
+from ..vocabulary import clock_name, local_when, status_name
 from .parsing import CommandError, Ctx, named_ticket, usage_error
 
 LIST_LIMIT = 50  # lines of a ``list`` reply
@@ -26,17 +28,20 @@ ICONS = {
     ClockStatus.NO_TARGET: "➖",
 }
 WARN_ICON = "⚠️"
+# What the status header already says: not repeated in the report below it.
+IN_HEADER = ("summary", "severity", "tier")
 
 
-def _clock_line(state: ClockState, lang: str) -> str:
+def _clock_line(state: ClockState, lang: str, zone: tzinfo) -> str:
+    """One clock's countdown; its times in the ticket's zone, named."""
     icon = ICONS[state.status]
     clock = clock_name(state.kind, lang)
     target = state.target.label()
-    due = f"{state.deadline:%Y-%m-%d %H:%M}" if state.deadline else "—"
+    due = local_when(state.deadline, zone) if state.deadline else "—"
     if state.status is ClockStatus.NO_TARGET:
         return t("cmd.clock.none", lang, icon=icon, clock=clock, target=target)
     if state.stopped_at is not None:
-        at = f"{state.stopped_at:%Y-%m-%d %H:%M}"
+        at = local_when(state.stopped_at, zone)
         key = "cmd.clock.met" if state.status is ClockStatus.MET else "cmd.clock.late"
         return t(key, lang, icon=icon, clock=clock, target=target, at=at)
     if state.status is ClockStatus.BREACHED:
@@ -53,19 +58,18 @@ def _clock_line(state: ClockState, lang: str) -> str:
 
 def status_text(session: Session, policy: Policy, ticket: Ticket, now: datetime,
                 lang: str) -> str:
-    """A ticket at a glance: header and one countdown line per clock."""
-    # Only what the text shows (not the whole store.view): this runs on every /status.
-    customer = session.get(Customer, ticket.customer_id)
-    assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
-    clocks = store.clock_states(session, policy, ticket, now)
-    head = t("cmd.status.head", lang, n=ticket.id, customer=customer.code if customer else "?",
-             sev=ticket.severity, sev_name=policy.severity_name(ticket.severity, lang),
+    """The ticket's whole report for staff: header, one countdown line per clock, then every
+    field, attachments, pauses, the conversation and the audit trail (clipped for chat)."""
+    report = ticket_report.build(session, policy, ticket, now)
+    head = t("cmd.status.head", lang, n=ticket.id, customer=report.customer,
+             sev=ticket.severity,
+             sev_name=report.severity_names.get(lang) or report.severity_names.get("en", ""),
              status=status_name(ticket.status, lang), tier=ticket.tier,
-             assignee=assignee.name if assignee else t("cmd.status.unassigned", lang),
+             assignee=report.assignee or t("cmd.status.unassigned", lang),
              summary=ticket.summary)
-    if not clocks:
-        return head + "\n" + t("cmd.status.no_clock", lang)
-    return "\n".join([head, *(_clock_line(s, lang) for s in clocks)])
+    clocks = [_clock_line(s, lang, report.zone) for s in report.clocks] or [
+        t("cmd.status.no_clock", lang)]
+    return "\n".join([head, *clocks, *body_lines(report, lang, CHAT, IN_HEADER)])
 
 
 def status(ctx: Ctx, args: list[str]) -> list[Reply]:

@@ -66,6 +66,10 @@ register({
                                "tr": "Düzeltmenin sürümü (isteğe bağlı)"},
     "slack.verb.submit": {"en": "Save", "tr": "Kaydet"},
     "slack.verb.required": {"en": "Please write a few words.", "tr": "Lütfen birkaç kelime yazın."},
+    "slack.card.more": {
+        "en": "… the rest does not fit in one message: destek ticket show {n}, or the dashboard.",
+        "tr": "… devamı tek mesaja sığmıyor: destek ticket show {n} ya da pano.",
+    },
 })
 
 
@@ -125,8 +129,50 @@ def form_offer(lang: str) -> list[dict[str, Any]]:
                       "text": _plain(t("slack.form.button", lang), 75)}]}]
 
 
+SECTION_CHARS = 3000  # a section block's text (Slack's limit)
+MAX_BLOCKS = 50  # blocks in one message (Slack's limit)
+
+
+def mrkdwn_escape(text: str) -> str:
+    """User text made literal in mrkdwn: ``&``, ``<`` and ``>`` as Slack asks."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _entity_safe(text: str, limit: int) -> int:
+    """Where to cut escaped ``text`` to keep at most ``limit`` characters: before an entity
+    (``&amp;``, ``&lt;``, ``&gt;``) the cut would split."""
+    amp = text.rfind("&", max(0, limit - 4), limit)
+    return amp if amp > 0 and ";" not in text[amp:limit] else limit
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """``text`` (escaped) in pieces of at most ``limit`` characters, cut at line ends; a longer
+    line is cut where it must, never inside an ``&…;`` entity."""
+    out: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = _entity_safe(line, limit)
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:cut])
+            line = line[cut:]
+        joined = f"{current}\n{line}" if current else line
+        if len(joined) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = joined
+    if current or not out:
+        out.append(current)
+    return out
+
+
 def card_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, Any]]:
-    """A ticket card with the engineers' buttons (Acknowledge, Pending, Resolve)."""
+    """A ticket card: ``text`` (plain, escaped here) in as many sections as it needs, within
+    Slack's limits, and the engineers' buttons (Acknowledge, Pending, Resolve). What does not
+    fit in one message ends with a pointer to the whole report."""
     labels = {"ticket_ack": "slack.btn.ack", "ticket_pending": "slack.btn.pending",
               "ticket_resolve": "slack.btn.resolve"}
     elements = []
@@ -137,8 +183,20 @@ def card_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, A
         if action == "ticket_ack":
             button["style"] = "primary"
         elements.append(button)
-    return [section(text), {"type": "actions", "block_id": f"card_{ticket_id}",
-                            "elements": elements}]
+    pieces = _chunks(mrkdwn_escape(text), SECTION_CHARS)
+    room = MAX_BLOCKS - 1  # one block is the buttons
+    if len(pieces) > room:
+        note = mrkdwn_escape(t("slack.card.more", lang, n=ticket_id))
+        pieces = pieces[:room]
+        last = pieces[-1]
+        room_left = SECTION_CHARS - len(note) - 1
+        if len(last) > room_left:
+            last = last[:_entity_safe(last, room_left)]
+        pieces[-1] = last + "\n" + note
+    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": p or " "}}
+                for p in pieces]
+    return [*sections, {"type": "actions", "block_id": f"card_{ticket_id}",
+                        "elements": elements}]
 
 
 def page_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, Any]]:

@@ -1,10 +1,12 @@
-"""Replies as Telegram messages: inline keyboards for choices, the bot's command menu."""
+"""Replies as Telegram messages: inline keyboards for choices, the bot's command menu, and
+long texts split into messages Telegram accepts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit
 
 from handlers import customer_verbs
 from handlers.i18n import register, t
@@ -58,3 +60,36 @@ def pressed_label(message: Any, data: str | None) -> str | None:
             if button.callback_data == data:
                 return str(button.text)
     return None
+
+
+def _units(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def message_parts(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """``text`` as messages of at most ``limit`` units, cut at line ends where it can (a longer
+    line is cut where it must): a staff ``status N`` report can be longer than one message."""
+    if _units(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while _units(line) > limit:
+            cut = limit
+            while (over := _units(line[:cut]) - limit) > 0:
+                cut -= (over + 1) // 2  # a character is one or two units
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        joined = f"{current}\n{line}" if current else line
+        if _units(joined) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = joined
+    if current:
+        parts.append(current)
+    return [p for p in parts if p.strip()] or [text[:limit]]

@@ -28,7 +28,7 @@ from storage.clock import Clock, system_clock
 
 from ..pipeline import FAILED, Pipeline
 from .inbound import CHANNEL, to_incoming
-from .render import bot_commands, keyboard
+from .render import bot_commands, keyboard, message_parts
 from .webhook import file_url, webhook_problem
 
 log = logging.getLogger("destek.telegram")
@@ -254,7 +254,10 @@ class TelegramChannel:
             await self._acknowledge(update, answer_to)
         chat_id = int(incoming.chat or incoming.user_key)
         for reply in replies:
-            await bot.send_message(chat_id, reply.text, reply_markup=keyboard(reply))
+            *first, last = message_parts(reply.text)  # Telegram: 4096 characters a message
+            for part in first:
+                await bot.send_message(chat_id, part)
+            await bot.send_message(chat_id, last, reply_markup=keyboard(reply))
             chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
             if chart is not None and chart.is_file():  # /report: the chart follows its summary
                 with chart.open("rb") as fh:

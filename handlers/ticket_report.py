@@ -1,0 +1,273 @@
+"""The whole report of one ticket as engineers work from it, as one platform-neutral value.
+
+:func:`build` reads a stored ticket once into a :class:`TicketReport`: every report field (in
+the order people read them), its SLA clocks, attachments (name, size, type), pauses, the
+audit trail and the conversation (events whose kind is in
+:data:`storage.tickets.CONVERSATION_KINDS`, each marked public or internal). Times stay UTC
+in the value and carry the ticket's zone (the customer's, snapshotted on the ticket): every
+renderer shows them in that zone and names it.
+
+The report is for staff: it holds the remote-access instructions and internal notes. The
+renderers are staff ``status N`` (:mod:`handlers.ticket_report_text`), ``destek ticket show``
+(text and ``--json`` via :meth:`TicketReport.as_dict`) and the dashboard's ticket page; the
+customer's ``status`` (:mod:`handlers.customer_verbs`) does not use it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from sla import ClockState, Policy
+from storage import tickets as store
+from storage.models import Attachment, Ticket
+from storage.tickets import TicketView
+
+from .i18n import register, t
+from .vocabulary import local_when
+
+Value = str | int | bool | datetime | None
+
+# The report's fields in reading order: what happened, where, how bad, how to get in, and
+# what has been done. Keys are the JSON keys of ``ticket show --json``.
+FIELDS = (
+    "summary", "kind", "service_category", "product", "version", "version_past_eos",
+    "environment", "description", "steps", "error_text", "production_down",
+    "workaround_available", "users_affected", "proposed_severity", "severity",
+    "severity_reason", "remote_access", "remote_access_how", "attachments_missing_reason",
+    "contact", "plan", "tier", "family", "channel", "reported_at", "responded_at",
+    "workaround_at", "resolved_at", "closed_at", "workaround_text", "resolution_text",
+    "fix_version",
+)
+# Free text that may run to many lines: shown as a block of its own, clipped in chat.
+LONG_FIELDS = frozenset({"description", "steps", "error_text", "severity_reason",
+                         "remote_access_how", "attachments_missing_reason",
+                         "workaround_text", "resolution_text"})
+PUBLIC, INTERNAL = "public", "internal"
+
+_LABELS = {
+    "summary": ("Summary", "Özet"), "kind": ("Kind", "Tür"),
+    "service_category": ("Service", "Hizmet"), "product": ("Product", "Ürün"),
+    "version": ("Version", "Sürüm"),
+    "version_past_eos": ("Version past end of support", "Sürüm destek süresi dışında"),
+    "environment": ("Environment", "Ortam"), "description": ("Description", "Açıklama"),
+    "steps": ("Steps to reproduce", "Tekrarlama adımları"),
+    "error_text": ("Error message", "Hata mesajı"),
+    "production_down": ("Production down", "Üretim durdu"),
+    "workaround_available": ("Workaround available", "Geçici çözüm var"),
+    "users_affected": ("Users affected", "Etkilenen kullanıcı"),
+    "proposed_severity": ("Severity proposed by the customer", "Müşterinin önerdiği önem"),
+    "severity": ("Severity", "Önem derecesi"),
+    "severity_reason": ("Severity reason", "Önem derecesi gerekçesi"),
+    "remote_access": ("Remote access given", "Uzaktan erişim verildi"),
+    "remote_access_how": ("Remote access instructions (staff only)",
+                          "Uzaktan erişim bilgileri (yalnız ekip)"),
+    "attachments_missing_reason": ("No attachments because", "Ek yok, çünkü"),
+    "contact": ("Reported by", "Bildiren"), "plan": ("Plan", "Plan"),
+    "tier": ("Tier", "Seviye"), "family": ("Product family", "Ürün ailesi"),
+    "channel": ("Reported on", "Bildirim kanalı"),
+    "reported_at": ("Reported", "Bildirildi"), "responded_at": ("Responded", "Yanıtlandı"),
+    "workaround_at": ("Workaround given", "Geçici çözüm verildi"),
+    "resolved_at": ("Resolved", "Çözüldü"), "closed_at": ("Closed", "Kapandı"),
+    "workaround_text": ("Workaround", "Geçici çözüm"),
+    "resolution_text": ("Resolution", "Çözüm"), "fix_version": ("Fixed in", "Düzeltildiği sürüm"),
+}
+register({f"report.field.{k}": {"en": en, "tr": tr} for k, (en, tr) in _LABELS.items()})
+register({
+    "report.yes": {"en": "yes", "tr": "evet"},
+    "report.no": {"en": "no", "tr": "hayır"},
+    "report.times": {"en": "Times in {zone}.", "tr": "Saatler {zone} saatiyle."},
+    "report.attachments": {"en": "Attachments ({count})", "tr": "Ekler ({count})"},
+    "report.pauses": {"en": "Pauses (waiting, P17)", "tr": "Beklemeler (P17)"},
+    "report.pause.open": {"en": "still waiting", "tr": "sürüyor"},
+    "report.events": {"en": "Audit trail", "tr": "Kayıt geçmişi"},
+    "report.conversation": {"en": "Conversation", "tr": "Yazışma"},
+    "report.public": {"en": "public", "tr": "müşteriye açık"},
+    "report.internal": {"en": "internal", "tr": "iç not"},
+    "report.none": {"en": "none", "tr": "yok"},
+})
+
+
+@dataclass(frozen=True)
+class ReportField:
+    """One field of the report: its key (the JSON key) and its stored value."""
+
+    key: str
+    value: Value
+
+    @property
+    def long(self) -> bool:
+        return self.key in LONG_FIELDS
+
+
+@dataclass(frozen=True)
+class AttachmentItem:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PauseItem:
+    started_at: datetime
+    ended_at: datetime | None
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EventItem:
+    """An audit event; ``visibility`` is set for the conversation's kinds only."""
+
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    text: str
+    data: Any
+    visibility: str | None
+
+    @property
+    def conversation(self) -> bool:
+        return self.visibility is not None
+
+
+@dataclass(frozen=True)
+class TicketReport:
+    """Everything an engineer needs to work a ticket, read once from the store."""
+
+    number: int
+    customer: str
+    customer_name: str
+    status: str
+    severity: str
+    severity_names: dict[str, str]  # language -> the severity's name ({} when unknown)
+    assignee: str | None
+    zone: ZoneInfo
+    fields: tuple[ReportField, ...]
+    clocks: tuple[ClockState, ...]
+    attachments: tuple[AttachmentItem, ...]
+    pauses: tuple[PauseItem, ...]
+    events: tuple[EventItem, ...]
+
+    @property
+    def conversation(self) -> tuple[EventItem, ...]:
+        return tuple(e for e in self.events if e.conversation)
+
+    def value(self, key: str) -> Value:
+        return next((f.value for f in self.fields if f.key == key), None)
+
+    def when(self, at: datetime) -> str:
+        """A time in the ticket's zone, the zone named."""
+        return local_when(at, self.zone)
+
+    def iso(self, at: datetime | None) -> str | None:
+        return at.astimezone(self.zone).isoformat() if at is not None else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (times as ISO 8601 in the ticket's zone)."""
+        return {
+            **{f.key: self.iso(f.value) if isinstance(f.value, datetime) else f.value
+               for f in self.fields if f.key not in ("contact", "product", "version")},
+            "timezone": self.zone.key,
+            "attachments": [
+                {"id": a.id, "filename": a.filename, "content_type": a.content_type,
+                 "size": a.size} for a in self.attachments],
+            "pauses": [
+                {"started_at": self.iso(p.started_at), "ended_at": self.iso(p.ended_at),
+                 "kind": p.kind, "reason": p.reason} for p in self.pauses],
+            "events": [
+                {"id": e.id, "at": self.iso(e.at), "actor": e.actor, "kind": e.kind,
+                 "text": e.text, "data": e.data} for e in self.events],
+            "conversation": [
+                {"id": e.id, "at": self.iso(e.at), "actor": e.actor, "kind": e.kind,
+                 "visibility": e.visibility, "text": e.text} for e in self.conversation],
+        }
+
+
+def label(key: str, lang: str | None) -> str:
+    """A field's name in ``lang``."""
+    return t(f"report.field.{key}", lang)
+
+
+def shown(report: TicketReport, f: ReportField, lang: str | None) -> str:
+    """A field's value as people read it ("" when empty: renderers leave it out)."""
+    v = f.value
+    if v is None or v == "":
+        return ""
+    if isinstance(v, bool):
+        return t("report.yes" if v else "report.no", lang)
+    if isinstance(v, datetime):
+        return report.when(v)
+    if f.key == "severity":
+        name = report.severity_names.get(lang or "en") or report.severity_names.get("en", "")
+        return f"{v} {name}".strip()
+    return str(v)
+
+
+def visibility_name(visibility: str, lang: str | None) -> str:
+    return t(f"report.{visibility}", lang)
+
+
+def human_size(size: int) -> str:
+    """``532 B``, ``12.3 kB``, ``4.0 MB`` (decimal units, as file managers show them)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def _data(raw: str | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _visibility(kind: str) -> str | None:
+    if kind in store.PUBLIC_KINDS:
+        return PUBLIC
+    return INTERNAL if kind == store.INTERNAL_NOTE else None
+
+
+def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
+          view: TicketView | None = None) -> TicketReport:
+    """The ticket's whole report at ``now`` (``view``: one already read, to read it once)."""
+    v = view or store.view(session, policy, ticket, now)
+    tk = v.ticket
+    values: dict[str, Value] = {
+        **{k: getattr(tk, k) for k in FIELDS if hasattr(tk, k)},
+        "product": v.product.name if v.product else None,
+        "version": tk.version_text,
+        "contact": v.contact.name,
+    }
+    try:
+        sev_names = {lang: policy.severity_name(tk.severity, lang) for lang in ("en", "tr")}
+    except KeyError:  # a severity the current policy no longer names
+        sev_names = {}
+    tid = tk.id or 0
+    attachments = session.exec(select(Attachment).where(Attachment.ticket_id == tid)
+                               .order_by(col(Attachment.id)))
+    return TicketReport(
+        number=tid, customer=v.customer.code, customer_name=v.customer.name,
+        status=tk.status, severity=tk.severity, severity_names=sev_names,
+        assignee=v.assignee.name if v.assignee else None, zone=v.zone,
+        fields=tuple(ReportField(k, values.get(k)) for k in FIELDS),
+        clocks=tuple(v.clocks),
+        attachments=tuple(AttachmentItem(a.id or 0, a.filename, a.content_type, a.size)
+                          for a in attachments),
+        pauses=tuple(PauseItem(p.started_at, p.ended_at, p.kind, p.reason)
+                     for p in store.pauses(session, tid)),
+        events=tuple(EventItem(e.id or 0, e.at, e.actor, e.kind, e.text, _data(e.data),
+                               _visibility(e.kind)) for e in store.events(session, tid)),
+    )
