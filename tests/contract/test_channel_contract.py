@@ -19,6 +19,9 @@ issue's items in brackets:
     ``access 3 AnyDesk 123 456`` does, and records how to connect [6];
  6. ``pending 3 QUESTION``; the customer's answer in #3's conversation ends that pause (P17)
     [5] (remote access comes first: a ticket waiting for it cannot also be made pending);
+ 6b. the conversation on #3 (issue #15): the customer's follow-up is on the ticket and
+    relayed to the engineers; ``reply 3 TEXT`` reaches the customer with the engineer's name;
+    ``note 3 TEXT`` does not; the engineer's ``status 3`` shows the whole conversation;
  7. ``workaround 3 ...`` and ``resolve 3 ...`` [8];
  8. ``plan Call Recorder 5.6 2026-12-10 22:00-02:00``: recorded, engineers told (P19) [7];
  9. report B (#4), its description delivered twice by the platform: one effect [9, 2];
@@ -78,6 +81,9 @@ ANSWER = "The storage log is on our FTP share, folder rec-12."
 WORKAROUND = "Move branch 12 to the secondary storage pool."
 RESOLUTION = "Storage quota raised and the pool rebalanced."
 DETAILS = "TeamViewer 987 654 321"
+FOLLOW_UP = "Now the recorder of branch 14 stopped too."
+PUBLIC_REPLY = "Thanks, we see branch 14 as well and are on it."
+NOTE = "Customer VPN drops every hour: check with their network team."
 PLAN = ("Call Recorder", "5.6", "2026-12-10", "22:00-02:00")
 NOT_SOLVED = "Not solved, continue"  # self-help: offered when known errors look similar
 PHASE = timedelta(minutes=15)
@@ -270,6 +276,10 @@ class ContractRun:
         said = "; ".join(s.plain[:120] for s in self._engineer_saw)
         self.failures.append(f"[{self._phase} / {self._step}] {what}"
                              + (f" (the engineer was told: {said!r})" if said else ""))
+
+    def engineer_saw(self) -> list[Seen]:
+        """The engineer's replies of the current step."""
+        return list(self._engineer_saw)
 
     def check(self, ok: bool, what: str, detail: Any = "") -> None:
         if not ok:
@@ -522,6 +532,31 @@ async def run_script(run: ContractRun) -> None:
         told = (t("waiting.answered", LANG, number=a), updates.resumed(a, LANG, True))
         run.check(any(flatten(w) in s.plain for w in told for s in seen),
                   "the customer is told the answer was added", [s.plain for s in seen])
+
+    async with run.phase("6b the conversation"):
+        # A follow-up on the open ticket: on the ticket, relayed to the engineers (on a flat
+        # conversation with two tickets open the customer is asked which: the channel's own).
+        await run.step("A.follow_up", drv.customer_answers(a, FOLLOW_UP), compare=False)
+        run.check(FOLLOW_UP in [e.text for e in run.events(a, "follow-up")],
+                  "the follow-up is on the ticket", run.event_kinds(a))
+        with run.session() as s:
+            relayed = [m for m in s.exec(select(OutboxMessage).where(
+                OutboxMessage.ticket_id == a)) if FOLLOW_UP in m.text]
+        run.check(bool(relayed) and all(m.status == "sent" for m in relayed),
+                  "the follow-up reaches the engineers", [(m.target, m.status) for m in relayed])
+        seen = await run.step("A.reply", drv.engineer(f"reply {a} {PUBLIC_REPLY}"))
+        run.saw(seen, t("reply.to_customer", LANG, n=a, name=ENGINEER, text=PUBLIC_REPLY),
+                "the engineer's reply reaches the customer with the engineer's name")
+        seen = await run.step("A.note", drv.engineer(f"note {a} {NOTE}"))
+        run.check(not any(NOTE in s.plain for s in seen), "an internal note is not sent",
+                  [s.plain for s in seen])
+        run.check(NOTE in [e.text for e in run.events(a, "note")], "the note is on the ticket",
+                  run.event_kinds(a))
+        seen = await run.step("A.report", drv.engineer(f"status {a}"))
+        said = "\n".join(s.plain for s in run.engineer_saw())
+        run.check(all(flatten(x) in said for x in (FOLLOW_UP, PUBLIC_REPLY, NOTE, ANSWER)),
+                  "the engineer reads the whole conversation in status N", said[-600:])
+        run.check(not seen, "the customer sees nothing of status N", [s.plain for s in seen])
 
     async with run.phase("7 workaround and resolve"):
         seen = await run.step("A.workaround", drv.engineer(f"workaround {a} {WORKAROUND}"))
