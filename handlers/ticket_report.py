@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from sla import ClockState, Policy
 from storage import tickets as store
-from storage.models import Attachment, Ticket
+from storage.models import Attachment, Ticket, TicketEvent
 from storage.tickets import TicketView
 
 from .i18n import register, t
@@ -155,6 +155,9 @@ class TicketReport:
     attachments: tuple[AttachmentItem, ...]
     pauses: tuple[PauseItem, ...]
     events: tuple[EventItem, ...]
+    # Entries left out by build(recent=N): older conversation entries / audit events.
+    earlier_conversation: int = 0
+    earlier_trail: int = 0
 
     @property
     def conversation(self) -> tuple[EventItem, ...]:
@@ -241,8 +244,9 @@ def _visibility(kind: str) -> str | None:
 
 
 def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
-          view: TicketView | None = None) -> TicketReport:
-    """The ticket's whole report at ``now`` (``view``: one already read, to read it once)."""
+          view: TicketView | None = None, recent: int | None = None) -> TicketReport:
+    """The ticket's whole report at ``now`` (``view``: one already read, to read it once;
+    ``recent``: only the last entries of the conversation and of the audit trail, for chat)."""
     v = view or store.view(session, policy, ticket, now)
     tk = v.ticket
     values: dict[str, Value] = {
@@ -256,6 +260,7 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
     except KeyError:  # a severity the current policy no longer names
         sev_names = {}
     tid = tk.id or 0
+    events, earlier = _recent_events(session, tid, recent)
     attachments = session.exec(select(Attachment).where(Attachment.ticket_id == tid)
                                .order_by(col(Attachment.id)))
     return TicketReport(
@@ -269,5 +274,29 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
         pauses=tuple(PauseItem(p.started_at, p.ended_at, p.kind, p.reason)
                      for p in store.pauses(session, tid)),
         events=tuple(EventItem(e.id or 0, e.at, e.actor, e.kind, e.text, _data(e.data),
-                               _visibility(e.kind)) for e in store.events(session, tid)),
+                               _visibility(e.kind)) for e in events),
+        earlier_conversation=earlier[0], earlier_trail=earlier[1],
     )
+
+
+def _recent_events(session: Session, ticket_id: int, recent: int | None,
+                   ) -> tuple[list[TicketEvent], tuple[int, int]]:
+    """The ticket's events, oldest first; with ``recent``, only the last ``recent`` of the
+    conversation and of the rest of the audit trail (a long-lived ticket has hundreds, and
+    chat shows a few), with how many of each were left out."""
+    if recent is None:
+        return store.events(session, ticket_id), (0, 0)
+    talk = col(TicketEvent.kind).in_(store.CONVERSATION_KINDS)
+    picked: list[TicketEvent] = []
+    earlier: list[int] = []
+    for part in (talk, ~talk):
+        rows = list(session.exec(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, part)
+            .order_by(col(TicketEvent.at).desc(), col(TicketEvent.id).desc()).limit(recent)))
+        total = (session.exec(select(func.count()).select_from(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, part)).one() if len(rows) == recent
+            else len(rows))
+        picked += rows
+        earlier.append(int(total) - len(rows))
+    picked.sort(key=lambda e: (e.at, e.id or 0))
+    return picked, (earlier[0], earlier[1])

@@ -59,10 +59,12 @@ def _hm(report: TicketReport, at: datetime) -> str:
 def _entries(report: TicketReport, items: list[EventItem], clip: Clip | None,
              lang: str | None, conversation: bool) -> list[str]:
     lines: list[str] = []
+    earlier = report.earlier_conversation if conversation else report.earlier_trail
     if clip is not None and len(items) > clip.entries:
-        lines.append("  " + t("report.earlier", lang, count=len(items) - clip.entries,
-                              n=report.number))
+        earlier += len(items) - clip.entries
         items = items[-clip.entries:]
+    if earlier:
+        lines.append("  " + t("report.earlier", lang, count=earlier, n=report.number))
     for e in items:
         mark = f"[{visibility_name(e.visibility, lang)}] " if conversation and e.visibility \
             else ""
@@ -100,11 +102,11 @@ def body_lines(report: TicketReport, lang: str | None, clip: Clip | None = None,
             reason = f": {p.reason}" if p.reason else ""
             lines.append(f"- {_hm(report, p.started_at)} → {end} {p.kind}{reason}")
     talk = list(report.conversation)
-    if talk:
+    if talk or report.earlier_conversation:
         lines.append(t("report.conversation", lang) + ":")
         lines += _entries(report, talk, clip, lang, conversation=True)
     trail = [e for e in report.events if not e.conversation]
-    if trail:
+    if trail or report.earlier_trail:
         lines.append(t("report.events", lang) + ":")
         lines += _entries(report, trail, clip, lang, conversation=False)
     return lines

@@ -231,3 +231,14 @@ def test_a_follow_up_is_kept_over_a_restart_of_the_pick(world: Driver) -> None:
     world.clock.advance(hours=1)
     world.send(AYSE, "2")
     assert kinds(world, first)[-1] == ("follow-up", "Bir şey daha")
+
+
+def test_status_reads_the_latest_of_a_long_conversation(world: Driver) -> None:
+    """Chat shows the last entries and says how many came before; the whole conversation is
+    read only by ``ticket show`` and the dashboard (a ticket may carry hundreds of notes)."""
+    ticket = report(world)
+    for i in range(20):
+        engineer(world, f"note {ticket.id} not {i:02d}")
+    out = engineer(world, f"status {ticket.id}")
+    assert "not 19" in out and "not 12" in out and "not 11" not in out
+    assert "daha önceki 12 kayıt gösterilmedi" in out  # Deniz reads Turkish

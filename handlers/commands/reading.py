@@ -60,7 +60,7 @@ def status_text(session: Session, policy: Policy, ticket: Ticket, now: datetime,
                 lang: str) -> str:
     """The ticket's whole report for staff: header, one countdown line per clock, then every
     field, attachments, pauses, the conversation and the audit trail (clipped for chat)."""
-    report = ticket_report.build(session, policy, ticket, now)
+    report = ticket_report.build(session, policy, ticket, now, recent=CHAT.entries)
     head = t("cmd.status.head", lang, n=ticket.id, customer=report.customer,
              sev=ticket.severity,
              sev_name=report.severity_names.get(lang) or report.severity_names.get("en", ""),
