@@ -242,3 +242,14 @@ def test_status_reads_the_latest_of_a_long_conversation(world: Driver) -> None:
     out = engineer(world, f"status {ticket.id}")
     assert "not 19" in out and "not 12" in out and "not 11" not in out
     assert "daha önceki 12 kayıt gösterilmedi" in out  # Deniz reads Turkish
+
+
+def test_a_100_kb_paste_is_kept_whole_and_relayed_clipped(world: Driver) -> None:
+    ticket = report(world)
+    paste = "\n".join(f"{i:05d} ERROR tts-engine timeout after 3000 ms" for i in range(2600))
+    assert len(paste) > 100_000
+    replies = world.send(AYSE, paste)
+    assert len(text_of(replies)) < 1000  # the customer is not shown their paste back
+    assert kinds(world, ticket)[-1] == ("follow-up", paste)  # the ticket keeps all of it
+    relayed = [m for m in rows(world, ticket) if "00000 ERROR" in m.text]
+    assert relayed and all(len(m.text) < 1700 and m.text.endswith("…") for m in relayed)

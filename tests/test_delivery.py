@@ -318,3 +318,34 @@ async def test_rows_not_due_yet_do_not_spin_the_worker(
     finally:
         await worker.stop()
         engine.dispose()
+
+
+async def test_hostile_text_is_escaped_for_slack_and_long_text_split_for_telegram(
+        sqlite_url: str, slack: FakeSlackApi, telegram: FakeTelegram, clock: Clock,
+        tmp_path: Path) -> None:
+    """A customer's words relayed to the engineers never become Slack markup (no channel-wide
+    ping, no mention, no disguised link); an engineer's 10 000-character reply reaches a
+    Telegram customer whole, in messages within the 4096 limit (the fake refuses longer)."""
+    engine = make_engine(sqlite_url)
+    hostile = "<!channel> <@U0ENG001> <https://evil.example|your bank> & co"
+    long_reply = "\n".join(f"line {i:04d} " + "x" * 90 for i in range(100))
+    with session_scope(engine) as s:
+        outbox.enqueue(s, "hostile", "slack", "C0ENG", hostile, not_before=clock.now)
+        outbox.enqueue(s, "long", "telegram", "1001", long_reply, not_before=clock.now)
+        outbox.enqueue(s, "file", "telegram", "1001", "patch notes", not_before=clock.now,
+                       payload={"file": str(tmp_path / "f.bin"), "filename": "notes.txt"})
+    (tmp_path / "f.bin").write_bytes(b"the notes")
+    worker = DeliveryWorker(engine, {
+        "slack": SlackSender("xoxb-test", slack.base_url),
+        "telegram": TelegramSender(telegram.token, telegram.base_url)}, now=clock)
+    assert await worker.run_once() == 3
+    text = slack.messages[-1]["text"]
+    assert text == ("&lt;!channel&gt; &lt;@U0ENG001&gt; &lt;https://evil.example|your bank&gt; "
+                    "&amp; co")
+    parts = [c.params["text"] for c in telegram.sent(chat_id=1001)]
+    assert len(parts) == 3 and all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == long_reply
+    (doc,) = telegram.sent("sendDocument", chat_id=1001)
+    assert doc.result["document"]["file_name"] == "notes.txt"
+    assert doc.params["caption"] == "patch notes"
+    await worker.stop()

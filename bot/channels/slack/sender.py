@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..outbound import Outgoing, PermanentFailure, RetryLater
-from .blocks import card_blocks, page_blocks, slack_commands
+from .blocks import card_blocks, mrkdwn_escape, page_blocks, slack_commands
 
 log = logging.getLogger("destek.delivery")
 SLACK_EVENT_TYPE = "destek_outbox"
@@ -33,8 +33,10 @@ class SlackSender:
         try:
             if msg.file is not None:
                 return await self._upload(msg, msg.file)
+            # Every text is escaped: a customer's words relayed to the engineers must not
+            # become markup (``<!channel>``, ``<@U…>``, links); our messages carry none.
             resp = await self.client.chat_postMessage(
-                channel=msg.target, text=slack_commands(msg.text, self.command),
+                channel=msg.target, text=mrkdwn_escape(slack_commands(msg.text, self.command)),
                 thread_ts=msg.thread or None,
                 blocks=self._blocks(msg),
                 metadata={"event_type": SLACK_EVENT_TYPE, "event_payload": {"key": msg.key}},
@@ -62,7 +64,7 @@ class SlackSender:
             channel = str((opened.get("channel") or {}).get("id") or channel)
         resp = await self.client.files_upload_v2(
             channel=channel, file=str(path), filename=msg.filename, title=msg.filename,
-            initial_comment=msg.text, thread_ts=msg.thread or None,
+            initial_comment=mrkdwn_escape(msg.text), thread_ts=msg.thread or None,
         )
         files = resp.get("files") or [resp.get("file") or {}]
         fid = files[0].get("id") if files else None

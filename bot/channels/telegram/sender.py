@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..outbound import Outgoing, PermanentFailure, RetryLater
+from .render import message_parts
 
 
 class TelegramSender:
@@ -45,10 +46,18 @@ class TelegramSender:
                         chat_id=msg.target, document=fh, filename=msg.filename,
                         caption=msg.text[:1024], reply_parameters=reply)
             else:
-                sent = await self.bot.send_message(
-                    chat_id=msg.target, text=msg.text, reply_parameters=reply,
-                    reply_markup=_telegram_buttons(msg),
-                )
+                # Over Telegram's 4096 characters (an engineer's long reply): several messages,
+                # cut at line ends; the buttons on the last. The first one's id is recorded.
+                parts = message_parts(msg.text)
+                first = None
+                for i, part in enumerate(parts):
+                    last = i == len(parts) - 1
+                    sent = await self.bot.send_message(
+                        chat_id=msg.target, text=part, reply_parameters=reply,
+                        reply_markup=_telegram_buttons(msg) if last else None,
+                    )
+                    first = first or sent
+                sent = first or sent
         except RetryAfter as exc:
             with warnings.catch_warnings():  # int today, timedelta in PTB 23: both handled
                 warnings.simplefilter("ignore")
