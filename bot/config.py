@@ -57,6 +57,8 @@ class Settings(TelegramSettings, SlackSettings):
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     openai_model: str = Field(default="gpt-4o-mini", alias="OPENAI_MODEL")
     openai_timeout: float = Field(default=10.0, alias="DESTEK_OPENAI_TIMEOUT")
+    # Fernet keys sealing customers' API keys at rest (storage.sealed); the first seals.
+    secret_keys: str | None = Field(default=None, alias="DESTEK_SECRET_KEYS", repr=False)
 
     # HTTP (Slack events, webhooks, dashboard)
     http_host: str = Field(default="127.0.0.1", alias="DESTEK_HTTP_HOST")

@@ -22,6 +22,7 @@ from handlers import ai_suggest
 from handlers.types import Destination, Routing
 from storage import directory
 from storage.db import make_engine, session_scope
+from storage.sealed import Sealer, SecretKeyError
 from storage.models import AIUsage, OutboxMessage, Ticket, TicketEvent, TicketPause
 
 from .fakes.openai_server import Behaviour, FakeOpenAI
@@ -56,9 +57,14 @@ def db(sqlite_url: str, policy, clock) -> Iterator[Engine]:  # type: ignore[no-u
     eng.dispose()
 
 
-def settings_for(fake: FakeOpenAI, key: str | None = GLOBAL_KEY, timeout: float = 5.0) -> Settings:
+SECRET = Sealer.new_key()  # DESTEK_SECRET_KEYS of these tests
+SEALER = Sealer([SECRET])
+
+
+def settings_for(fake: FakeOpenAI, key: str | None = GLOBAL_KEY, timeout: float = 5.0,
+                 secret_keys: str | None = SECRET) -> Settings:
     return Settings(openai_api_key=key, openai_base_url=fake.base_url, openai_model="gpt-test",
-                    openai_timeout=timeout)
+                    openai_timeout=timeout, secret_keys=secret_keys)
 
 
 def ticket_id(engine: Engine, summary_start: str) -> int:
@@ -198,8 +204,8 @@ async def test_per_customer_and_product_keys(db: Engine, fake: FakeOpenAI) -> No
     with session_scope(db) as s:
         acme = directory.get_customer(s, "ACME")
         sa = directory.get_product(s, "Speech Analytics")
-        ai.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme")
-        ai.set_subscription(s, acme, sa, ACME_SA_KEY, None, None)
+        ai.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme", SEALER)
+        ai.set_subscription(s, acme, sa, ACME_SA_KEY, None, None, SEALER)
         ids = {c: directory.get_customer(s, c).id for c in ("ACME", "GULFBANK")}
         products = {p: directory.get_product(s, p).id for p in ("Voice Bot", "Speech Analytics")}
     cfg = settings_for(fake)
@@ -223,7 +229,7 @@ async def test_per_customer_and_product_keys(db: Engine, fake: FakeOpenAI) -> No
         customer_id=ids["GULFBANK"], breaker=breaker)
     assert off.outcome == "off" and len(fake.requests) == 3
     with session_scope(db) as s:
-        listed = json.dumps(ai.subscriptions(s), ensure_ascii=False)
+        listed = json.dumps(ai.subscriptions(s, SEALER), ensure_ascii=False)
     assert ACME_KEY not in listed and ACME_SA_KEY not in listed and "…" in listed
 
 
@@ -266,7 +272,7 @@ async def test_usage_report_sums(db: Engine, fake: FakeOpenAI) -> None:
     with session_scope(db) as s:
         acme = directory.get_customer(s, "ACME")
         vb = directory.get_product(s, "Voice Bot")
-        ai.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme")
+        ai.set_subscription(s, acme, None, ACME_KEY, None, "gpt-acme", SEALER)
         acme_id, vb_id = acme.id, vb.id
         # Last month's usage is not in this month's bill.
         s.add(AIUsage(at=datetime(2026, 1, 15, tzinfo=UTC), customer_id=acme_id,
@@ -380,3 +386,42 @@ async def test_run_service_drafts_for_every_new_ticket(db: Engine, fake: FakeOpe
         assert [u.outcome for u in usage(db)] == ["ok"]
     finally:
         await service.stop()
+
+
+async def test_customer_keys_are_sealed_at_rest(db: Engine, fake: FakeOpenAI) -> None:
+    """P26: a customer's key is stored sealed with DESTEK_SECRET_KEYS; without the right key
+    their hook is off (never the vendor's key instead); old plain keys are sealed by reseal;
+    a key is rotated by putting the new one first."""
+    from sqlalchemy import text
+
+    with session_scope(db) as s:
+        acme = directory.get_customer(s, "ACME")
+        ai.set_subscription(s, acme, None, ACME_KEY, None, None, SEALER)
+        acme_id = acme.id
+    with db.connect() as conn:
+        stored = conn.execute(text("SELECT api_key FROM ai_subscriptions")).scalar_one()
+    assert stored.startswith("fernet:") and ACME_KEY not in stored
+    with session_scope(db) as s:
+        route = ai.resolve_route(s, settings_for(fake), acme_id, None)
+        assert route is not None and route.api_key == ACME_KEY
+        assert ai.resolve_route(s, settings_for(fake, secret_keys=Sealer.new_key()),
+                                acme_id, None) is None  # sealed under another key: off
+        assert ai.resolve_route(s, settings_for(fake, secret_keys=None), acme_id, None) is None
+        listed = ai.subscriptions(s, SEALER)
+        assert listed[0]["sealed"] == "yes" and ACME_KEY not in str(listed)
+    with pytest.raises(SecretKeyError):
+        Sealer([]).seal(ACME_KEY)
+    with pytest.raises(SecretKeyError):
+        Sealer(["not a key"])
+    # A key stored before sealing existed, then a rotation to a new secret.
+    with db.begin() as conn:
+        conn.execute(text("UPDATE ai_subscriptions SET api_key = :k"), {"k": ACME_KEY})
+    rotated = Sealer.new_key()
+    both = Sealer([rotated, SECRET])
+    with session_scope(db) as s:
+        assert ai.reseal_keys(s, both) == 1
+    with session_scope(db) as s:
+        assert ai.reseal_keys(s, both) == 0  # sealed under the first key already
+    with session_scope(db) as s:
+        route = ai.resolve_route(s, settings_for(fake, secret_keys=rotated), acme_id, None)
+        assert route is not None and route.api_key == ACME_KEY

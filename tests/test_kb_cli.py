@@ -97,7 +97,13 @@ def test_kb_add_from_ticket(cli: CliRunner) -> None:
     assert mine["source_ticket_id"] == 1 and mine["product"] == "Voice Bot"
 
 
-def test_ai_subscriptions_and_usage_report(cli: CliRunner) -> None:
+def test_ai_subscriptions_and_usage_report(cli: CliRunner,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    res = cli.invoke(app, ["ai", "set", "ACME", "--key", KEY])  # no DESTEK_SECRET_KEYS yet
+    assert res.exit_code == 2 and "DESTEK_SECRET_KEYS" in res.output and KEY not in res.output
+    secret = run(cli, "secret-key").strip()
+    monkeypatch.setenv("DESTEK_SECRET_KEYS", secret)
+    get_settings.cache_clear()
     out = run(cli, "ai", "set", "ACME", "--key", KEY, "--model", "gpt-acme")
     assert KEY not in out and "sk-…1222" in out
     run(cli, "ai", "set", "ACME", "--product", "Voice Bot", "--key", KEY + "X",
@@ -107,8 +113,9 @@ def test_ai_subscriptions_and_usage_report(cli: CliRunner) -> None:
         out = run(cli, *args)
         assert KEY not in out
     rows = json.loads(run(cli, "ai", "list", "--json"))
-    assert [(r["customer"], r["product"]) for r in rows] == [("ACME", "(all)"),
-                                                            ("ACME", "Voice Bot")]
+    assert [(r["customer"], r["product"], r["sealed"]) for r in rows] == [
+        ("ACME", "(all)", "yes"), ("ACME", "Voice Bot", "yes")]
+    assert "0 key(s) sealed again" in run(cli, "ai", "reseal")
     res = cli.invoke(app, ["ai", "set", "NOPE", "--key", "k"])
     assert res.exit_code == 2
     res = cli.invoke(app, ["ai", "set", "ACME", "--key", "k", "--base-url", "ftp://x"])

@@ -11,7 +11,14 @@ Modules: :mod:`.endpoints` (which key and model, the SDK client), :mod:`.breaker
 tickets, and the ``destek run`` service), and :mod:`.billing` (subscriptions, the monthly usage).
 """
 
-from .billing import OUTCOMES, month_bounds, set_subscription, subscriptions, usage_report
+from .billing import (
+    OUTCOMES,
+    month_bounds,
+    reseal_keys,
+    set_subscription,
+    subscriptions,
+    usage_report,
+)
 from .breaker import BREAKER, CircuitBreaker
 from .client import Suggestion, draft_workaround
 from .drafts import (
@@ -38,6 +45,7 @@ __all__ = [
     "report_for_ticket",
     "resolve_route",
     "run_blocking",
+    "reseal_keys",
     "set_subscription",
     "start_for_ticket",
     "subscriptions",

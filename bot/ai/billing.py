@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from storage.models import AISubscription, AIUsage, Customer, Product
+from storage.sealed import Sealer, SecretKeyError
 
 from .endpoints import mask
 
@@ -17,8 +18,10 @@ OUTCOMES = ("ok", "dropped", "timeout", "error", "circuit-open")
 
 
 def set_subscription(session: Session, customer: Customer, product: Product | None,
-                     api_key: str, base_url: str | None, model: str | None) -> AISubscription:
-    """Create or replace the subscription of a customer (and product)."""
+                     api_key: str, base_url: str | None, model: str | None,
+                     sealer: Sealer) -> AISubscription:
+    """Create or replace the subscription of a customer (and product); the key is stored
+    sealed (P26: the vendor secures the customer's subscription)."""
     pid = product.id if product else None
     same_product = (col(AISubscription.product_id) == pid if pid is not None
                     else col(AISubscription.product_id).is_(None))
@@ -27,23 +30,44 @@ def set_subscription(session: Session, customer: Customer, product: Product | No
     if row is None:
         row = AISubscription(customer_id=customer.id,  # type: ignore[arg-type]
                              product_id=product.id if product else None)
-    row.api_key, row.base_url, row.model = api_key, base_url, model
+    row.api_key, row.base_url, row.model = sealer.seal(api_key), base_url, model
     session.add(row)
     session.flush()
     return row
 
 
-def subscriptions(session: Session) -> list[dict[str, Any]]:
-    """Every subscription with its key masked."""
+def reseal_keys(session: Session, sealer: Sealer) -> int:
+    """Seal every stored key under the first configured key (keys stored in plain text before
+    sealing, and keys of an older secret); how many rows changed."""
+    changed = 0
+    for row in session.exec(select(AISubscription)):
+        resealed = sealer.reseal(row.api_key)
+        if resealed != row.api_key:
+            row.api_key = resealed
+            session.add(row)
+            changed += 1
+    return changed
+
+
+def subscriptions(session: Session, sealer: Sealer) -> list[dict[str, Any]]:
+    """Every subscription with its key masked (and whether it is sealed at rest)."""
     out = []
     for row, code in session.exec(select(AISubscription, Customer.code).join(
             Customer, col(Customer.id) == AISubscription.customer_id)).all():
         product = session.get(Product, row.product_id) if row.product_id else None
         out.append({"customer": code, "product": product.name if product else "(all)",
-                    "key": mask(row.api_key), "base_url": row.base_url or "",
-                    "model": row.model or ""})
+                    "key": _masked(sealer, row.api_key),
+                    "sealed": "yes" if Sealer.is_sealed(row.api_key) else "NO",
+                    "base_url": row.base_url or "", "model": row.model or ""})
     out.sort(key=lambda r: (r["customer"], r["product"]))
     return out
+
+
+def _masked(sealer: Sealer, stored: str | None) -> str:
+    try:
+        return mask(sealer.open(stored))
+    except SecretKeyError:
+        return "(sealed)"
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

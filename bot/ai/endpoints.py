@@ -6,6 +6,7 @@ stay out of prompts, logs, events and listings (:func:`mask`)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,14 @@ import openai
 from sqlmodel import Session, select
 
 from storage.models import AISubscription
+from storage.sealed import Sealer, SecretKeyError
 
 from ..config import Settings
 
 MAX_RETRIES = 2
 AZURE_API_VERSION = "2024-10-21"
+
+log = logging.getLogger("destek.ai")
 
 
 def mask(key: str | None) -> str:
@@ -61,9 +65,15 @@ def resolve_route(session: Session, settings: Settings, customer_id: int | None,
             layers.append(("customer", by_product[None]))
     key = base = model = None
     source = "global"
+    sealer = Sealer.from_setting(settings.secret_keys)
     for name, row in layers:
         if key is None and row.api_key:
-            key, source = row.api_key, name
+            try:
+                key, source = sealer.open(row.api_key), name
+            except SecretKeyError as exc:
+                # The customer pays for their own calls (P26): never fall back to ours.
+                log.error("AI hook off for customer %s: %s", customer_id, exc)
+                return None
         base = base or row.base_url
         model = model or row.model
     key = key or settings.openai_api_key

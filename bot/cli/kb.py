@@ -12,6 +12,7 @@ import typer
 from handlers import knowledge
 from storage import directory, kb
 from storage.db import engine_for
+from storage.sealed import Sealer, SecretKeyError
 
 from .. import ai
 from .common import JsonOpt, app, emit, fail, policy, session, settings
@@ -128,10 +129,14 @@ def ai_set(
         fail("--key must not be empty")
     if base_url and not base_url.startswith(("http://", "https://")):
         fail(f"--base-url {base_url!r} must start with http:// or https://")
+    sealer = _sealer()
     with session() as s:
         cust = directory.get_customer(s, customer)
         prod = directory.get_product(s, product) if product else None
-        ai.set_subscription(s, cust, prod, key.strip(), base_url, model)
+        try:
+            ai.set_subscription(s, cust, prod, key.strip(), base_url, model, sealer)
+        except SecretKeyError as exc:
+            fail(str(exc))
     typer.echo(f"subscription set for {customer}"
                f"{' / ' + product if product else ''}: key {ai.mask(key.strip())}")
 
@@ -140,8 +145,34 @@ def ai_set(
 def ai_list(as_json: JsonOpt = False) -> None:
     """Subscriptions, keys masked."""
     with session() as s:
-        rows = ai.subscriptions(s)
-    emit(rows, as_json, ["customer", "product", "key", "base_url", "model"])
+        rows = ai.subscriptions(s, _sealer())
+    emit(rows, as_json, ["customer", "product", "key", "sealed", "base_url", "model"])
+
+
+@app.command("secret-key")
+def secret_key() -> None:
+    """Print a new random key for DESTEK_SECRET_KEYS (it seals customers' API keys)."""
+    typer.echo(Sealer.new_key())
+
+
+@ai_app.command("reseal")
+def ai_reseal() -> None:
+    """Seal every stored API key under the first of DESTEK_SECRET_KEYS (keys stored before
+    sealing, or under a key being rotated out)."""
+    sealer = _sealer()
+    try:
+        with session() as s:
+            changed = ai.reseal_keys(s, sealer)
+    except SecretKeyError as exc:
+        fail(str(exc))
+    typer.echo(f"{changed} key(s) sealed again")
+
+
+def _sealer() -> Sealer:
+    try:
+        return Sealer.from_setting(settings().secret_keys)
+    except SecretKeyError as exc:
+        fail(str(exc))
 
 
 @ai_app.command("suggest")

@@ -38,7 +38,7 @@ class AISubscription(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     product_id: int | None = Field(default=None, foreign_key="products.id")
-    api_key: str | None = Field(default=None, max_length=300)
+    api_key: str | None = Field(default=None, sa_type=Text)  # sealed (storage.sealed)
     base_url: str | None = Field(default=None, max_length=300)
     model: str | None = Field(default=None, max_length=100)
 
