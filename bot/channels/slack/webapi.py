@@ -37,6 +37,10 @@ def make_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+# Slack's file hosts (url_private / url_private_download point at them).
+SLACK_FILE_HOSTS = frozenset({"files.slack.com", "files-edu.slack.com", "files-gov.slack.com"})
+
+
 class WebApi:
     """The Web API client of our own calls, with the session it keeps on its event loop."""
 
@@ -45,6 +49,11 @@ class WebApi:
         # a session, so a TCP connection, per call).
         self.client = make_client(settings)
         self.token = settings.slack_bot_token or ""
+        self.max_file_bytes = int(settings.max_attachment_mb * 1024 * 1024)
+        # Where the bot token may go with a file download: Slack's own file hosts, and the host
+        # of SLACK_API_URL (a proxy, or the tests' fake). Never a URL an event merely names.
+        api = httpx.URL(settings.slack_api_url)
+        self._file_origins = {(api.scheme, api.host, api.port)}
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._http: Any = None  # aiohttp session shared by response_url posts
 
@@ -104,6 +113,37 @@ class WebApi:
         resp = await self.call(self.client.conversations_open, users=user)
         return str(resp["channel"]["id"]) if resp is not None else user
 
+    def slack_file_url(self, url: str) -> bool:
+        """Whether ``url`` is on one of Slack's file hosts (https), or the configured API's."""
+        try:
+            u = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
+        if (u.scheme, u.host, u.port) in self._file_origins:
+            return True
+        return u.scheme == "https" and u.port in (None, 443) and (
+            u.host in SLACK_FILE_HOSTS or u.host.endswith(".slack.com"))
+
+    async def _fetch(self, http: httpx.AsyncClient, url: str,
+                     meta: Mapping[str, Any]) -> bytes | None:
+        """The file's bytes; a file over the attachment limit is cut at the limit plus one byte
+        (the intake then refuses it as too big) rather than read whole into memory."""
+        try:
+            async with http.stream("GET", url, headers={
+                    "Authorization": f"Bearer {self.token}"}) as r:
+                r.raise_for_status()
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in r.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > self.max_file_bytes:
+                        break
+                return b"".join(chunks)[: self.max_file_bytes + 1]
+        except httpx.HTTPError as exc:
+            log.error("slack file %s download failed: %s", meta.get("id"), type(exc).__name__)
+            return None
+
     async def download(self, files: Sequence[Mapping[str, Any]]) -> list[IncomingFile]:
         """Fetch shared files (files.info, then url_private_download with the bot token)."""
         out: list[IncomingFile] = []
@@ -116,13 +156,12 @@ class WebApi:
                 url = meta.get("url_private_download") or meta.get("url_private")
                 if not url:
                     continue
-                try:
-                    r = await http.get(url, headers={
-                        "Authorization": f"Bearer {self.token}"})
-                    r.raise_for_status()
-                except httpx.HTTPError as exc:
-                    log.error("slack file %s download failed: %s", meta.get("id"), exc)
+                if not self.slack_file_url(str(url)):
+                    log.warning("slack file %s: not on a Slack file host; not fetched",
+                                meta.get("id"))
                     continue
-                out.append(IncomingFile(meta.get("name") or "file", r.content,
-                                        meta.get("mimetype")))
+                data = await self._fetch(http, str(url), meta)
+                if data is not None:
+                    out.append(IncomingFile(meta.get("name") or "file", data,
+                                            meta.get("mimetype")))
         return out
