@@ -170,6 +170,7 @@ class Driver(ABC):
         self._customer: list[Seen] = []
         self._stranger: list[Seen] = []
         self._engineer: list[Seen] = []
+        self.actions: list[tuple[str, str]] = []  # (who, what they typed or pressed), in order
         self._mark = 0
 
     # lifecycle ---------------------------------------------------------------------------------
@@ -249,6 +250,7 @@ class Driver(ABC):
 
     async def customer_says(self, text: str, *, twice: bool = False) -> list[Seen]:
         """A plain message (a dialog answer); ``twice``: delivered twice by the platform."""
+        self.actions.append(("customer", text + (" (delivered twice)" if twice else "")))
         if twice:
             self._require(REDELIVERY)
         await self._customer_message(text, None, twice)
@@ -257,22 +259,26 @@ class Driver(ABC):
     async def customer_answers(self, ticket: int, text: str) -> list[Seen]:
         """A message in ticket ``ticket``'s conversation: Slack, a reply in its thread;
         elsewhere the next plain message."""
+        self.actions.append(("customer", f"{text} (on #{ticket})"))
         await self._customer_message(text, ticket, False)
         return await self._after()
 
     async def customer_command(self, verb: str, *args: str) -> list[Seen]:
         """Console and Telegram ``/verb args``; Slack ``/destek verb args``."""
+        self.actions.append(("customer", "/" + " ".join((verb, *args))))
         await self._customer_command(verb, args)
         return await self._after()
 
     async def press(self, choice: str) -> list[Seen]:
         """Press the choice labelled ``choice`` on the customer's latest message with choices
         (Telegram: callback query; Slack: block_actions; console: typing its number)."""
+        self.actions.append(("customer", f"[presses {choice}]"))
         await self._press(choice)
         return await self._after()
 
     async def engineer(self, line: str) -> list[Seen]:
         """The engineer runs a verb line (``ack 3``); what the customer saw because of it."""
+        self.actions.append(("engineer", line))
         await self._engineer_line(line)
         return await self._after()
 

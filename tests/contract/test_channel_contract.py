@@ -45,8 +45,9 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,6 +191,9 @@ class StepRecord:
     seen: list[Seen]
     compare: bool  # False: channel-specific by nature, checked but not compared
     first_event: int  # ticket events from this id on were written by this step (or later)
+    actions: list[tuple[str, str]] = field(default_factory=list)  # what was typed or pressed
+    engineer_saw: list[Seen] = field(default_factory=list)
+    phase: str = ""
 
 
 @dataclass
@@ -261,11 +265,34 @@ class ContractRun:
             self.clock.advance(seconds=STEP.total_seconds())  # instant on every channel
         first = self._max_event_id() + 1
         engineer_before = len(self.driver.engineer_messages())
+        actions_before = len(self.driver.actions)
         self._engineer_saw = []
         seen = await action
         self._engineer_saw = self.driver.engineer_messages()[engineer_before:]
-        self.steps.append(StepRecord(name, seen, compare, first))
+        self.steps.append(StepRecord(name, seen, compare, first,
+                                     self.driver.actions[actions_before:],
+                                     self._engineer_saw, self._phase))
         return seen
+
+    def transcript(self) -> str:
+        """The conversation as its people saw it, step by step: who typed or pressed what,
+        then what the customer and the engineer were shown (written to test-artifacts)."""
+        out = [f"# The channel-contract script on {self.driver.name}", ""]
+        phase = None
+        for r in self.steps:
+            if r.phase != phase:
+                phase = r.phase
+                out += ["", f"## {phase}"]
+            for who, what in r.actions:
+                out.append(f"{who:>8} > {what}")
+            for label, seen in (("customer", r.seen), ("engineer", r.engineer_saw)):
+                for m in seen:
+                    lines = m.text.splitlines() or [""]
+                    out.append(f"{label:>8} < {lines[0]}")
+                    out += [f"{'':>8}   {line}" for line in lines[1:]]
+                    if m.choices:
+                        out.append(f"{'':>8}   [" + "] [".join(m.choices) + "]")
+        return "\n".join(out) + "\n"
 
     def skip(self, name: str, reason: str) -> None:
         self.skipped[name] = f"{self.driver.name} skips {name}: {reason}"
@@ -624,10 +651,21 @@ async def test_channel_contract(driver: Driver, clock: Clock,
         await run_script(run)
     finally:
         contract_runs[driver.name] = run.record()
+        _write_artifact(f"transcript-{driver.name}.txt", run.transcript())
     notes = "".join(f"\n  (skipped) {why}" for why in run.skipped.values())
     if run.failures:
         pytest.fail(f"{driver.name}: {len(run.failures)} contract check(s) failed:\n  "
                     + "\n  ".join(run.failures) + notes, pytrace=False)
+
+
+def _write_artifact(name: str, text: str) -> None:
+    """test-artifacts/NAME (a read-only checkout still runs the suite)."""
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts"
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    except OSError:
+        pass
 
 
 # -- across channels ------------------------------------------------------------------------
