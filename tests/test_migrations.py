@@ -53,7 +53,7 @@ def _schema_drift(url: str) -> list[object]:
 
 def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == _head() == "0005"
+    assert current_revision(empty_db_url) == _head() == "0006"
     assert _schema_drift(empty_db_url) == []
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())
@@ -77,7 +77,7 @@ def test_head_downgrades_one_step_and_back(empty_db_url: str) -> None:
     assert "pages" not in tables and "oncall_rotations" not in tables and "leases" in tables
     engine.dispose()
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0005"
+    assert current_revision(empty_db_url) == "0006"
     assert _schema_drift(empty_db_url) == []
 
 
@@ -157,7 +157,7 @@ def test_upgrade_from_the_previous_release_keeps_data_and_works(
     upgrade(url, "0001")
     ids = _fill_release_0001(url)
     upgrade(url)
-    assert current_revision(url) == "0005"
+    assert current_revision(url) == "0006"
     assert _schema_drift(url) == []
 
     engine = make_engine(url)
@@ -297,7 +297,7 @@ def test_0005_moves_platform_ids_into_identity_rows_and_back(empty_db_url: str) 
     ids = _fill_release_0004_contacts(url)
     before = _old_columns(url)
     upgrade(url)
-    assert current_revision(url) == "0005"
+    assert current_revision(url) == "0006"
     assert _schema_drift(url) == []
     engine = make_engine(url)
     try:

@@ -12,6 +12,7 @@ from .directory import (
     Contract,
     ContractProduct,
     Customer,
+    CustomerChat,
     Product,
     ProductVersion,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Contract",
     "ContractProduct",
     "Customer",
+    "CustomerChat",
     "Deflection",
     "DialogSession",
     "HOME_WORKSPACE",
