@@ -85,9 +85,11 @@ class Connect:
         """A message that mentions the bot: Slack sends it as app_mention and as message."""
         ts = f"{1764000000 + next(_ts)}.000100"
         text = f"<@UBOT> {text}"
+        shared = channel != "C0ENG"
         await self.send(channel_message(channel, user, team, text, ts, thread_ts=thread,
-                                        mention=True))
-        await self.send(channel_message(channel, user, team, text, ts, thread_ts=thread))
+                                        mention=True), shared=shared)
+        await self.send(channel_message(channel, user, team, text, ts, thread_ts=thread),
+                        shared=shared)
         return ts
 
     async def press(self, user: str, team: str, action_id: str, value: str, channel: str,
@@ -344,6 +346,10 @@ async def test_engineers_thread_replies_are_delivered_to_the_dispatch(c: Connect
     assert answer["channel"] == "C0ENG" and answer["user"] == CAN
     assert answer["thread_ts"] == "1764000000.000001"
     assert c.posted("C0ENG") == []
+    # a mention there comes as app_mention and as message: it runs once, as before
+    await c.mention(CAN, "T0TEST", "help", channel="C0ENG", thread="1764000000.000001")
+    [ran] = c.posted("C0ENG")
+    assert ran["thread_ts"] == "1764000000.000001" and len(c.fake.ephemerals) == 1
 
 
 # -- the manager's commands ---------------------------------------------------------------------

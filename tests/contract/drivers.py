@@ -14,6 +14,8 @@ telegram   ``bot.channels.telegram.              ``tests.fakes.telegram_server``
            TelegramChannel`` (polling)          python-telegram-bot
 slack      ``bot.channels.slack.SlackBot`` (Bolt,    signed requests in (httpx), the fake Web
            HTTP mode)                           API ``tests.fakes.slack_api`` out (slack_sdk)
+slack-     the same app, the customer in a      the same, events shaped as from a shared
+connect    Slack Connect channel of their org   channel (the customer's own Slack team)
 =========  ===================================  =====================================
 
 Every action waits until the channel has handled it, runs a :class:`bot.jobs.delivery.

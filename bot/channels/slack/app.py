@@ -4,6 +4,8 @@ for the one dispatch, and its replies as Slack messages.
 HTTP mode: a Bolt :class:`AsyncApp` behind a small Starlette app (:mod:`.http`), served by
 uvicorn; Socket Mode when ``SLACK_APP_TOKEN`` is set (:mod:`.service`). Every listener
 acknowledges at once and does the database and Web API work afterwards (lazy listeners).
+Messages in channels (Slack Connect channels mapped to a customer, the engineers' card threads)
+are translated in :mod:`.shared`.
 Slack's retries of an event (same ``event_id``) are claimed once (``slack:{event_id}``,
 :mod:`bot.channels.pipeline`) and change nothing the second time. Our Web API calls go through
 :class:`.webapi.WebApi` with Slack's rate-limit, connection and server-error retry handlers.
@@ -228,7 +230,8 @@ class SlackBot:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or await self.api.dm_channel(user)
         workspace = workspace_of(context, body["user"].get("team_id"))
-        if await self.db(is_shared, channel):  # a dialog in a shared channel's thread
+        # A dialog in a shared channel's thread (never a DM, D...: no look-up for those).
+        if channel[:1] in ("C", "G") and await self.db(is_shared, channel):
             thread = ((body.get("message") or {}).get("thread_ts")
                       or (body.get("container") or {}).get("thread_ts"))
             await self.channels.in_shared(None, Incoming(

@@ -129,8 +129,8 @@ class Channels:
         self.bot = bot
 
     def engineers_channels(self) -> set[str]:
-        routing = self.bot.cfg.routing
-        return {d.target for d in (*routing.engineers, *routing.alerts) if d.channel == CHANNEL}
+        """The Slack channels of the routing's engineers' destinations (tickets' cards)."""
+        return {d.target for d in self.bot.cfg.routing.engineers if d.channel == CHANNEL}
 
     async def on_message(self, body: Mapping[str, Any], event: Mapping[str, Any],
                          context: Mapping[str, Any]) -> None:
