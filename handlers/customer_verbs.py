@@ -143,7 +143,8 @@ def _access(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSessi
 def _plan(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSession | None,
           msg: Incoming, lang: str, now: datetime) -> list[Reply]:
     return [plan_command(session, cfg.policy, msg.channel, msg.user_key,
-                         " ".join(msg.args), now, cfg.routing, msg.language_hint)]
+                         " ".join(msg.args), now, cfg.routing, msg.language_hint,
+                         msg.workspace)]
 
 
 _VERBS: dict[str, Verb] = {"start": _new, "new": _new, "cancel": _cancel, "help": _help,

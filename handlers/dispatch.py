@@ -4,6 +4,8 @@ Adapters translate a platform event into an :class:`~handlers.types.Incoming` an
 :func:`route` inside the transaction that records the delivery; they render the replies and
 decide nothing themselves. In order:
 
+0. In a chat shared with one customer (a Slack Connect channel), anyone but that customer's
+   contacts is refused (:mod:`handlers.shared_chats`).
 1. A pressed command button: its command line runs as the person who pressed it.
 2. A command: a customer verb (:mod:`handlers.customer_verbs`) or an engineer verb
    (:mod:`handlers.commands`); staff get the engineers' ``status``/``list``.
@@ -28,7 +30,7 @@ from sqlmodel import Session, select
 
 from storage.models import Contact, DialogSession, Ticket
 
-from . import conversation, customer_verbs, follow_up, intake
+from . import conversation, customer_verbs, follow_up, intake, shared_chats
 from .commands import STAFF_ROLES, VERBS, execute_command
 from .i18n import t
 from .identity import Identity, contact_language, identify_with_dialog
@@ -47,9 +49,13 @@ def route(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> 
         msg = replace(msg, command=words[0].lstrip("/"), args=tuple(words[1:]), text=None,
                       button_step=None)
     # One query says who this is (and their dialog in progress): every rule below reads it.
-    sender = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint)
+    sender = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint,
+                                  msg.workspace)
     actor = sender[0].contact
     staff = actor is not None and actor.active and actor.role in STAFF_ROLES
+    refused = shared_chats.outsider(session, msg, actor, staff)
+    if refused is not None:  # another organisation's person in a customer's shared chat
+        return refused
     if msg.command:
         return _command(session, cfg, sender, staff, msg, now)
     ticket = conversation.ticket_in_thread(session, msg)

@@ -196,10 +196,12 @@ def plan_command(
     now: datetime,
     routing: Routing | None = None,
     hint: str | None = None,
+    workspace: str = "",
 ) -> Reply:
     """A customer's ``plan ...`` message: refuse a too-short notice with the earliest
-    acceptable date, or record the work and tell the engineers (outbox)."""
-    who = identify(session, channel, user_key, now, hint)
+    acceptable date, or record the work and tell the engineers (outbox). ``workspace``: the
+    platform workspace of ``user_key`` (``""``, the home one, by default)."""
+    who = identify(session, channel, user_key, now, hint, workspace)
     if isinstance(who, Refusal):
         return Reply(who.text)
     lang = who.language

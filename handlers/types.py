@@ -30,7 +30,10 @@ class Incoming:
     id on the console); ``chat`` is where replies go and ``thread`` the conversation thread it
     was written in, if the platform has threads. ``command`` is a slash command without its
     slash, with ``args``. ``button_step`` is set when a button was pressed: the dialog step it
-    belonged to (stale buttons are refused) or :data:`COMMAND_STEP`.
+    belonged to (stale buttons are refused) or :data:`COMMAND_STEP`. ``workspace`` is the
+    platform workspace the user belongs to when it is not the deployment's own (a Slack
+    Connect customer's Slack team, ``T...``); ``""`` is the home workspace
+    (``storage.identities.HOME``).
     """
 
     channel: str
@@ -43,6 +46,7 @@ class Incoming:
     button_step: str | None = None
     language_hint: str | None = None
     thread: str | None = None
+    workspace: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,12 +175,17 @@ def add_contact(
     telegram_id: int | str | None = None,
     email: str | None = None,
     identities: Mapping[str, str] | None = None,
+    workspaces: Mapping[str, str] | None = None,
 ) -> Contact:
-    """A contact, with their user ids on chat channels in the home workspace: ``identities``
-    maps a channel to the id; ``slack_id`` and ``telegram_id`` are shorthands for those two,
-    in the positions callers have passed them since the first release. A name or an id
-    another contact already has is refused, and nothing is written."""
+    """A contact, with their user ids on chat channels: ``identities`` maps a channel to the
+    id, in the home workspace unless ``workspaces`` names another for that channel (a Slack
+    Connect customer's own Slack team, ``T...``); ``slack_id`` and ``telegram_id`` are
+    shorthands for those two, in the positions callers have passed them since the first
+    release. A name or an id another contact already has is refused, and nothing is
+    written."""
     _check_language(language)
+    where = {channel: check_workspace(channel, team) for channel, team in
+             (workspaces or {}).items()}
     wanted = {channel: str(value).strip()
               for channel, value in (("slack", slack_id), ("telegram", telegram_id))
               if value is not None and str(value).strip()}
@@ -201,8 +206,11 @@ def add_contact(
            for other in session.exec(select(Contact.name).where(same_org))):
         whose = f"customer {customer_code}" if customer_id is not None else "the vendor's staff"
         raise RecordError(f"{whose} already has a contact named {name!r}")
+    if set(where) - set(wanted):
+        raise RecordError(f"a workspace for {', '.join(sorted(set(where) - set(wanted)))} "
+                          "needs the user id there too")
     for channel, external_id in wanted.items():
-        _check_identity(session, None, channel, external_id, HOME)
+        _check_identity(session, None, channel, external_id, where.get(channel, HOME))
     contact = Contact(
         customer_id=customer_id, name=name, role=role, trained=trained, language=language,
         email=email,
@@ -210,8 +218,23 @@ def add_contact(
     session.add(contact)
     session.flush()
     for channel, external_id in wanted.items():
-        set_identity(session, contact, channel, external_id)
+        set_identity(session, contact, channel, external_id, where.get(channel, HOME))
     return contact
+
+
+# A Slack team (workspace) id T..., or an Enterprise Grid organisation's E...
+SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
+
+
+def check_workspace(channel: str, workspace: str) -> str:
+    """A workspace id as ``channel`` spells it (Slack: ``T...``), or a RecordError."""
+    workspace = workspace.strip()
+    if channel != "slack":
+        raise RecordError(f"{channel} has no other workspaces than the home one")
+    if not SLACK_TEAM.fullmatch(workspace):
+        raise RecordError(f"Slack team id {workspace!r}: give the team's id, T and then "
+                          "upper-case letters and digits (e.g. T0ACME000)")
+    return workspace
 
 
 # A channel name as adapters and the outbox spell it ("slack", "telegram").

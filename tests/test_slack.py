@@ -33,7 +33,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
-from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_api import FakeSlackApi, event_envelope
 
 SECRET = "test-signing-secret"
 AYSE, OMAR, DENIZ, CAN, ELIF = "U0ACME01", "U0GULF01", "U0ENG001", "U0ENG002", "U0MGR001"
@@ -76,12 +76,7 @@ class Harness:
 
     async def event(self, event: dict[str, Any], event_id: str | None = None,
                     headers: dict[str, str] | None = None) -> httpx.Response:
-        body = json.dumps({
-            "token": "x", "team_id": "T0TEST", "api_app_id": "A0DESTEK", "event": event,
-            "type": "event_callback", "event_id": event_id or f"Ev{next(_ids):08d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0TEST", "user_id": "UBOT", "is_bot": True}],
-        })
+        body = json.dumps(event_envelope(event, event_id or f"Ev{next(_ids):08d}"))
         return await self.post(body, "application/json", headers)
 
     async def dm(self, user: str, text: str, files: list[dict[str, Any]] | None = None,

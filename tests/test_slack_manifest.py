@@ -63,3 +63,16 @@ def test_modal_hints_have_no_raw_placeholders() -> None:
         view = intake_modal([(f, [], False) for f in FIELDS], lang)
         text = repr(view)
         assert not re.search(r"\{[a-z_]+\}", text), lang
+
+
+def test_manifest_subscribes_what_slack_connect_needs() -> None:
+    """Shared channels' messages and mentions, DMs, channel_shared; and their scopes."""
+    manifest = yaml.safe_load((ROOT / "slack-manifest.yaml").read_text(encoding="utf-8"))
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "message.groups", "message.im", "app_mention",
+            "channel_shared"} <= events
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # message.channels/groups/im need the history scopes, app_mention app_mentions:read,
+    # channel_shared channels:read (groups:read for private channels).
+    assert {"chat:write", "channels:history", "groups:history", "im:history",
+            "app_mentions:read", "channels:read", "groups:read"} <= scopes

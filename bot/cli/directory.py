@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from storage import directory
+from storage import chats, directory
 from storage.identities import HOME, identities_of
 
 from .common import (
@@ -15,6 +15,7 @@ from .common import (
     contract_app,
     customer_app,
     emit,
+    fail,
     now_utc,
     parse_day,
     policy,
@@ -53,12 +54,39 @@ def customer_add(
     typer.echo(f"customer {code} added ({row['calendar']}, {row['tz']}, {row['language']})")
 
 
+@customer_app.command("set")
+def customer_set(
+    code: str,
+    slack_channel: Annotated[list[str] | None, typer.Option(
+        "--slack-channel", help="Map a Slack Connect channel id (C...) to it (repeat)")] = None,
+    remove_slack_channel: Annotated[list[str] | None, typer.Option(
+        "--remove-slack-channel", help="Remove a channel mapped to it (repeat)")] = None,
+) -> None:
+    """Map the Slack Connect channels shared with a customer: what its people write there is
+    that customer's (a channel belongs to one customer)."""
+    if not slack_channel and not remove_slack_channel:
+        fail("nothing to set: give --slack-channel C... or --remove-slack-channel C...")
+    with session() as s:
+        for chat in remove_slack_channel or []:
+            chats.unmap_chat(s, code, "slack", chat)
+        for chat in slack_channel or []:
+            chats.map_chat(s, code, "slack", chat)
+        customer = directory.get_customer(s, code)
+        mapped = chats.chats_by_customer(s).get(customer.id or 0, [])
+    typer.echo(f"customer {code}: Slack channels {', '.join(mapped) or 'none'}")
+
+
 @customer_app.command("list")
 def customer_list(as_json: JsonOpt = False) -> None:
-    """List customers."""
+    """List customers (with their Slack Connect channels)."""
     with session() as s:
-        rows = [_customer_row(c) for c in directory.list_customers(s)]
-    emit(rows, as_json, ["code", "name", "calendar", "tz", "hours", "language"])
+        shared = chats.chats_by_customer(s)
+        rows = [{**_customer_row(c), "slack_channels": shared.get(c.id or 0, [])}
+                for c in directory.list_customers(s)]
+    if not as_json:
+        rows = [{**r, "slack_channels": ",".join(r["slack_channels"])} for r in rows]
+    emit(rows, as_json, ["code", "name", "calendar", "tz", "hours", "language",
+                         "slack_channels"])
 
 
 @contract_app.command("add")
@@ -118,6 +146,9 @@ def contact_add(
     trained: Annotated[bool, typer.Option("--trained/--untrained")] = False,
     language: Annotated[str | None, typer.Option(help="en or tr")] = None,
     slack_id: Annotated[str | None, typer.Option("--slack-id")] = None,
+    slack_team: Annotated[str | None, typer.Option(
+        "--slack-team", help="The Slack team of --slack-id when it is not ours (Slack "
+        "Connect: the customer's team id, T...)")] = None,
     telegram_id: Annotated[int | None, typer.Option("--telegram-id")] = None,
     email: Annotated[str | None, typer.Option()] = None,
 ) -> None:
@@ -128,6 +159,7 @@ def contact_add(
         c = directory.add_contact(
             s, None if customer == "-" else customer, name, role, trained, language,
             email=email, identities=ids,
+            workspaces={"slack": slack_team} if slack_team is not None else None,
         )
         cid = c.id
     typer.echo(f"contact {cid} added: {name} ({role}{', trained' if trained else ''})")
@@ -144,15 +176,22 @@ def contact_list(customer: str | None = None, as_json: JsonOpt = False) -> None:
         for c in contacts:
             mine = found.get(c.id or 0, [])
             home = {i.channel: i.external_id for i in mine if i.workspace == HOME}
+            # A Slack Connect contact: the id in their own team, and that team.
+            team = next((i for i in mine if i.channel == "slack" and i.workspace != HOME),
+                        None) if "slack" not in home else None
+            if team is not None:
+                home["slack"] = team.external_id
             rows.append({
                 "id": c.id, "customer": codes.get(c.customer_id or -1), "name": c.name,
                 "role": c.role, "trained": c.trained, "language": c.language,
                 **{field: _id_value(home[channel], kind) if channel in home else None
                    for field, (channel, kind) in ID_FIELDS.items()},
+                "slack_team": team.workspace if team is not None else None,
                 "identities": [{"channel": i.channel, "workspace": i.workspace,
                                 "external_id": i.external_id} for i in mine],
             })
-    emit(rows, as_json, ["id", "customer", "name", "role", "trained", "language", *ID_FIELDS])
+    emit(rows, as_json, ["id", "customer", "name", "role", "trained", "language", *ID_FIELDS,
+                         "slack_team"])
 
 
 @product_app.command("add")

@@ -40,8 +40,8 @@ def start(session: Session, cfg: IntakeConfig, ident: Identity, msg: Incoming, l
           now: datetime) -> list[Reply]:
     """Open a new dialog for ``ident``: the greeting and the first question."""
     row = DialogSession(channel=msg.channel, user_key=msg.user_key, contact_id=ident.contact.id,
-                        chat=msg.chat, step=FIELDS[0].key, language=lang, created_at=now,
-                        updated_at=now)
+                        chat=msg.chat, thread=msg.thread, step=FIELDS[0].key, language=lang,
+                        created_at=now, updated_at=now)
     session.add(row)
     state = State()
     save(session, row, state, now)
@@ -243,8 +243,10 @@ def _finish(session: Session, cfg: IntakeConfig, ident: Identity, row: DialogSes
             state: State, ctx: FieldContext, msg: Incoming, now: datetime) -> list[Reply]:
     answers = {k: v for k, v in state.answers.items() if not k.startswith("_")}
     opened = open_from_answers(session, cfg, ident, answers, now, channel=msg.channel,
-                               user_key=msg.user_key, chat=msg.chat or row.chat,
-                               dialog_id=row.id, lang=ctx.lang)
+                               user_key=msg.user_key,
+                               # A dialog that ran in a thread: the ticket's thread is that one.
+                               chat=row.chat if row.thread else msg.chat or row.chat,
+                               thread=row.thread, dialog_id=row.id, lang=ctx.lang)
     session.delete(row)
     session.flush()
     log.info("ticket #%s opened from dialog %s", opened.ticket.id, row.id)

@@ -43,7 +43,8 @@ def sweep_dialogs(session: Session, now: datetime, cfg: IntakeConfig | None = No
             what = "reminder"
         else:
             continue
-        outbox.enqueue(session, dialog_key(row, what), row.channel, target, reply.text)
+        outbox.enqueue(session, dialog_key(row, what), row.channel, target, reply.text,
+                       thread=row.thread)
         out.append((row.channel, target, reply))
     session.flush()
     return out

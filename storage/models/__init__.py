@@ -12,6 +12,7 @@ from .directory import (
     Contract,
     ContractProduct,
     Customer,
+    CustomerChat,
     Product,
     ProductVersion,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Contract",
     "ContractProduct",
     "Customer",
+    "CustomerChat",
     "Deflection",
     "DialogSession",
     "HeldMessage",

@@ -83,6 +83,20 @@ class ContactIdentity(SQLModel, table=True):
     external_id: str = Field(max_length=64)
 
 
+class CustomerChat(SQLModel, table=True):
+    """A chat shared with one customer's people (a Slack Connect channel): what is written
+    there is that customer's, and nobody else's words are taken there. A chat belongs to one
+    customer only (the unique key), a customer may have several."""
+
+    __tablename__ = "customer_chats"
+    __table_args__ = (UniqueConstraint("channel", "chat", name="uq_customer_chats_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    channel: str = Field(max_length=16)  # slack
+    chat: str = Field(max_length=64)  # the platform's channel id (C..., G...)
+    created_at: datetime = _stamp()
+
+
 class Product(SQLModel, table=True):
     __tablename__ = "products"
     id: int | None = Field(default=None, primary_key=True)

@@ -117,6 +117,8 @@ class DialogSession(SQLModel, table=True):
     user_key: str = Field(max_length=64)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id")
     chat: str | None = Field(default=None, max_length=64)
+    # The thread the dialog runs in (a Slack Connect channel's message thread), if any.
+    thread: str | None = Field(default=None, max_length=64)
     step: str = Field(max_length=64)
     data: str = Field(default="{}", sa_type=Text)  # JSON answers so far
     language: str = Field(default="en", max_length=2)

@@ -14,6 +14,8 @@ telegram   ``bot.channels.telegram.              ``tests.fakes.telegram_server``
            TelegramChannel`` (polling)          python-telegram-bot
 slack      ``bot.channels.slack.SlackBot`` (Bolt,    signed requests in (httpx), the fake Web
            HTTP mode)                           API ``tests.fakes.slack_api`` out (slack_sdk)
+slack-     the same app, the customer in a      the same, events shaped as from a shared
+connect    Slack Connect channel of their org   channel (the customer's own Slack team)
 =========  ===================================  =====================================
 
 Every action waits until the channel has handled it, runs a :class:`bot.jobs.delivery.
@@ -61,7 +63,7 @@ from handlers.types import Destination, Routing
 from sla import Policy
 from storage.clock import Clock
 from storage.directory import find_contact
-from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_api import FakeSlackApi, channel_message, event_envelope
 from tests.fakes.telegram_server import Call, FakeTelegram
 
 # The same people on every channel (bot.demo.DEMO_CONTACTS).
@@ -161,6 +163,9 @@ class Driver(ABC):
     it (:class:`Seen`, direct replies first, then the delivered outbox messages)."""
 
     name: ClassVar[str]
+    # The channel tickets record (Incoming.channel); the name unless a driver is a second
+    # way into one channel (Slack Connect is Slack).
+    platform: ClassVar[str] = ""
     # Capability -> why this platform has none; the script skips those steps, saying why.
     lacks: ClassVar[Mapping[str, str]] = {}
 
@@ -186,6 +191,11 @@ class Driver(ABC):
         finally:
             if self.worker is not None:
                 await self.worker.stop()  # closes the senders
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("platform") and "name" in cls.__dict__:
+            cls.platform = cls.name
 
     def can(self, capability: str) -> bool:
         return capability not in self.lacks
@@ -718,12 +728,7 @@ class SlackDriver(Driver):
                                  "text": text, "ts": f"{time.time():.6f}", "channel_type": "im"}
         if thread:
             event["thread_ts"] = thread
-        body = json.dumps({
-            "token": "x", "team_id": "T0TEST", "api_app_id": "A0DESTEK", "event": event,
-            "type": "event_callback", "event_id": f"EvC{next(self._ids):08d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0TEST", "user_id": "UBOT", "is_bot": True}],
-        })
+        body = json.dumps(event_envelope(event, f"EvC{next(self._ids):08d}"))
         await self._post(body, "application/json")
         if twice:  # Slack's retry of the same event (same event_id), as after a slow answer
             await self._post(body, "application/json", {"x-slack-retry-num": "1",
@@ -829,8 +834,148 @@ class SlackDriver(Driver):
         self._posted = len(posts)
 
 
+class SlackConnectDriver(SlackDriver):
+    """The Bolt app serving a Slack Connect channel shared with the customer's organisation:
+    the customer (a user of Gulf Bank's own Slack team) writes in the channel mapped to Gulf
+    Bank, each report and each ``@destek VERB`` in the thread of the message that started it,
+    dialog answers in the dialog's thread, answers on a ticket in the ticket's thread. The
+    stranger writes there too and is answered by an ephemeral message; the engineer works from
+    the engineers' channel. Events are shaped as Slack sends them from a shared channel
+    (``is_ext_shared_channel``, the writer's team in ``user_team``)."""
+
+    name = "slack-connect"
+    platform = "slack"
+    CHANNEL_ID, TEAM = "C0GULF001", "T0GULF000"
+
+    async def _start(self, env: Env) -> None:
+        from sqlmodel import select
+
+        from storage.chats import map_chat
+        from storage.directory import set_identity
+        from storage.models import ContactIdentity
+
+        with Session(env.engine) as s:  # Omar is a user of his own organisation's Slack team
+            contact = find_contact(s, CUSTOMER)
+            assert contact is not None
+            for row in s.exec(select(ContactIdentity).where(
+                    ContactIdentity.contact_id == contact.id,
+                    ContactIdentity.channel == "slack")):
+                s.delete(row)
+            s.flush()
+            set_identity(s, contact, "slack", self.CUSTOMER_ID, self.TEAM)
+            map_chat(s, "GULFBANK", "slack", self.CHANNEL_ID)
+            s.commit()
+        await super()._start(env)
+
+    async def _say(self, user: str, text: str, thread: str | None = None,
+                   twice: bool = False) -> str:
+        ts = f"{time.time():.6f}"
+        event = channel_message(self.CHANNEL_ID, user, self.TEAM, text, ts, thread_ts=thread)
+        body = json.dumps(event_envelope(event, f"EvC{next(self._ids):08d}", shared=True))
+        await self._post(body, "application/json")
+        if twice:
+            await self._post(body, "application/json", {"x-slack-retry-num": "1",
+                                                         "x-slack-retry-reason": "http_timeout"})
+        return ts
+
+    def _dialog_thread(self) -> str | None:
+        from sqlmodel import select
+
+        from storage.models import DialogSession
+
+        assert self.env is not None
+        with Session(self.env.engine) as s:
+            row = s.exec(select(DialogSession).where(
+                DialogSession.user_key == self.CUSTOMER_ID)).first()
+            return row.thread if row is not None else None
+
+    def _ticket_thread(self, ticket: int) -> str | None:
+        from storage.models import Ticket
+
+        assert self.env is not None
+        with Session(self.env.engine) as s:
+            row = s.get(Ticket, ticket)
+            return row.channel_thread if row is not None else None
+
+    async def _stranger_writes(self, text: str) -> None:
+        await self._say(self.STRANGER_ID, text)
+
+    async def _open_chat(self) -> None:
+        await self._say(self.CUSTOMER_ID, "Hello")
+
+    async def _customer_message(self, text: str, thread_of: int | None, twice: bool) -> None:
+        thread = (self._ticket_thread(thread_of) if thread_of is not None
+                  else self._dialog_thread())
+        if thread_of is not None and thread is None:
+            raise AssertionError(f"ticket #{thread_of} has no thread in the shared channel")
+        await self._say(self.CUSTOMER_ID, text, thread, twice)
+
+    async def _customer_command(self, verb: str, args: Sequence[str]) -> None:
+        ts = f"{time.time():.6f}"
+        text = " ".join(("<@UBOT>", verb, *args))
+        for kind in (True, False):  # Slack sends a mention as app_mention and as message
+            event = channel_message(self.CHANNEL_ID, self.CUSTOMER_ID, self.TEAM, text, ts,
+                                    mention=kind)
+            await self._post(json.dumps(event_envelope(event, f"EvC{next(self._ids):08d}",
+                                                       shared=True)), "application/json")
+
+    async def _press(self, choice: str) -> None:
+        for stored, args in reversed(self._posts()):
+            buttons = [b for b in self._buttons(args) if str(b.get("action_id", "")).startswith(
+                slack_blocks.CHOICE_ACTION)]
+            if stored["channel"] != self.CHANNEL_ID or not buttons:
+                continue
+            button = buttons[choice_index([b["text"]["text"] for b in buttons], choice)]
+            thread = stored["thread_ts"]
+            payload = {
+                "type": "block_actions", "team": {"id": self.TEAM}, "api_app_id": "A0DESTEK",
+                "token": "x", "user": {"id": self.CUSTOMER_ID, "team_id": self.TEAM},
+                "trigger_id": f"trig.{next(self._ids)}", "channel": {"id": self.CHANNEL_ID},
+                "message": {"ts": stored["ts"], "text": stored["text"], "thread_ts": thread},
+                "container": {"type": "message", "message_ts": stored["ts"],
+                              "channel_id": self.CHANNEL_ID, "thread_ts": thread},
+                "actions": [{"action_id": button["action_id"], "block_id": "b",
+                             "type": "button", "value": button["value"],
+                             "action_ts": str(time.time())}],
+            }
+            await self._post(urlencode({"payload": json.dumps(payload)}),
+                             "application/x-www-form-urlencoded")
+            return
+        raise AssertionError("the customer has seen no message with buttons")
+
+    @classmethod
+    def _seen(cls, args: Mapping[str, Any]) -> Seen | None:
+        seen = super()._seen(args)
+        # In the shared channel a command is written as a mention of the bot ("@destek
+        # access N"), the slash command elsewhere on Slack.
+        return replace(seen, text=seen.text.replace("<@UBOT> ", "/destek ")) if seen else None
+
+    def _collect(self) -> None:
+        self._engineer_collect()
+        ephemerals = self.fake.calls_to("chat.postEphemeral")
+        for call in ephemerals[self._ephemerals:]:
+            if call.args.get("user") == self.STRANGER_ID:
+                self._stranger.append(Seen(str(call.args.get("text") or "")))
+        self._ephemerals = len(ephemerals)
+        posts = self._posts()
+        for stored, args in posts[self._posted:]:
+            seen = self._seen(args)
+            if stored["channel"] == self.CHANNEL_ID and seen is not None:
+                self._customer.append(seen)
+        self._posted = len(posts)
+
+    def _engineer_collect(self) -> None:
+        for response in self.fake.responses[self._responses:]:
+            if str(response.get("key", "")).startswith("engineer"):
+                self._engineer.append(Seen(str(response.get("text") or "")))
+        self._responses = len(self.fake.responses)
+
+    _ephemerals = 0
+
+
 # -- the registry ------------------------------------------------------------------------------
 
 # Every registered channel runs the contract (tests/contract/conftest.py ``driver``); a new
 # channel is one more entry here.
-DRIVERS: list[type[Driver]] = [ConsoleDriver, TelegramDriver, SlackDriver]
+DRIVERS: list[type[Driver]] = [ConsoleDriver, TelegramDriver, SlackDriver,
+                              SlackConnectDriver]

@@ -470,7 +470,8 @@ async def file_report(run: ContractRun, report: Report) -> int | None:
               "product": product.name if product else None}
     run.check(stored == dict(exp), "the ticket stores the report",
               {k: v for k, v in stored.items() if exp.get(k) != v})
-    run.check(ticket.channel == drv.name, "the ticket remembers its channel", ticket.channel)
+    run.check(ticket.channel == drv.platform, "the ticket remembers its channel",
+              ticket.channel)
     run.check(contact is not None and contact.name == CUSTOMER, "the customer's ticket",
               contact.name if contact else None)
     pause = run.open_pause(number)

@@ -57,6 +57,7 @@ class FakeSlackApi:
         self._failures: dict[str, list[Failure]] = {}
         self._handlers: dict[str, Handler] = {
             "chat.postMessage": FakeSlackApi._post_message,
+            "chat.postEphemeral": FakeSlackApi._post_ephemeral,
             "chat.update": FakeSlackApi._chat_update,
             "auth.test": lambda self, a: {"user_id": "UBOT", "team_id": "T0TEST", "bot_id": "B01",
                                           "url": "https://fake.slack.com/", "team": "Test"},
@@ -218,6 +219,21 @@ class FakeSlackApi:
                 "message": {"text": args.get("text"), "ts": ts, "user": "UBOT",
                             "thread_ts": args.get("thread_ts")}}
 
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.postEphemeral: seen by ``user`` alone, never stored in the conversation."""
+        if not args.get("channel"):
+            raise SlackError("channel_not_found")
+        if not args.get("user"):
+            raise SlackError("user_not_found")
+        if not args.get("text") and not args.get("blocks"):
+            raise SlackError("no_text")
+        return {"message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+
+    @property
+    def ephemerals(self) -> list[dict[str, Any]]:
+        """Arguments of every successful chat.postEphemeral."""
+        return [c.args for c in self.calls if c.method == "chat.postEphemeral"]
+
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         """Step 1 of Slack's external upload: a one-time URL for the bytes."""
         if not args.get("filename") or not str(args.get("length") or "").isdigit():
@@ -322,3 +338,47 @@ class SlackError(Exception):
     def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
+
+
+# -- events as Slack sends them ---------------------------------------------------------------
+
+HOME_TEAM = "T0TEST"  # the team auth.test answers: the app's install
+BOT_USER = "UBOT"
+
+
+def event_envelope(event: dict[str, Any], event_id: str, *, shared: bool = False,
+                   team: str = HOME_TEAM) -> dict[str, Any]:
+    """The Events API wrapper of ``event`` as the app's install receives it: ``team_id`` and
+    ``authorizations`` are the install's (the vendor's team, its bot user), whatever team the
+    writer belongs to; ``is_ext_shared_channel`` is true in a Slack Connect channel."""
+    return {
+        "token": "x", "team_id": team, "context_team_id": team,
+        "context_enterprise_id": None, "api_app_id": "A0DESTEK", "event": event,
+        "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": BOT_USER,
+                            "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": shared, "event_context": f"4-{event_id}",
+    }
+
+
+def channel_message(channel: str, user: str, user_team: str, text: str, ts: str, *,
+                    thread_ts: str | None = None, channel_type: str = "channel",
+                    mention: bool = False, **extra: Any) -> dict[str, Any]:
+    """A person's message in a channel (``message.channels``; ``app_mention`` when
+    ``mention``): a user of another team carries that team in ``team``, ``user_team`` and
+    ``source_team``, as Slack sends messages in a shared channel."""
+    event: dict[str, Any] = {
+        "type": "app_mention" if mention else "message", "user": user, "text": text,
+        "ts": ts, "team": user_team, "user_team": user_team, "source_team": user_team,
+        "channel": channel, "event_ts": ts, "client_msg_id": f"m-{ts}",
+        "blocks": [{"type": "rich_text", "block_id": "b", "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}],
+        "user_profile": {"real_name": user, "team": user_team},
+    }
+    if not mention:
+        event["channel_type"] = channel_type
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+        event["parent_user_id"] = BOT_USER
+    event.update(extra)
+    return event

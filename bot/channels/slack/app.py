@@ -4,6 +4,8 @@ for the one dispatch, and its replies as Slack messages.
 HTTP mode: a Bolt :class:`AsyncApp` behind a small Starlette app (:mod:`.http`), served by
 uvicorn; Socket Mode when ``SLACK_APP_TOKEN`` is set (:mod:`.service`). Every listener
 acknowledges at once and does the database and Web API work afterwards (lazy listeners).
+Messages in channels (Slack Connect channels mapped to a customer, the engineers' card threads)
+are translated in :mod:`.shared`.
 Slack's retries of an event (same ``event_id``) are claimed once (``slack:{event_id}``,
 :mod:`bot.channels.pipeline`) and change nothing the second time. Our Web API calls go through
 :class:`.webapi.WebApi` with Slack's rate-limit, connection and server-error retry handlers.
@@ -37,6 +39,7 @@ from storage.models import Contact, Ticket
 from ..pipeline import Pipeline
 from . import blocks, form
 from .http import events_app
+from .shared import Channels, event_team, is_shared, workspace_of
 from .webapi import WebApi, make_client
 
 if TYPE_CHECKING:
@@ -88,6 +91,8 @@ class SlackBot:
         # transaction does not hold up every other.
         self.inbound = Pipeline(self.engine, self.cfg, clock, name="destek-slack-db")
         self.db = self.inbound.db
+        self.bot_user: str | None = None  # the bot's user id, once an event has told it
+        self.channels = Channels(self)  # channel messages: shared channels, engineers' threads
         self._register()
 
     def asgi(self) -> Starlette:
@@ -112,6 +117,8 @@ class SlackBot:
         app.command(self.command_name)(ack=_ack, lazy=[self._on_command])
         app.event("message")(ack=_ack, lazy=[self._on_message])
         app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
+        app.event("channel_shared")(_on_channel_shared)
+        app.event("member_joined_channel")(_on_member_joined)
         app.action(re.compile(f"^{blocks.CHOICE_ACTION}\\d+$"))(ack=_ack,
                                                                  lazy=[self._on_choice])
         app.action("ticket_ack")(ack=_ack, lazy=[self._on_card_ack])
@@ -159,7 +166,11 @@ class SlackBot:
 
     # events ----------------------------------------------------------------------------------
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any],
+                          context: dict[str, Any]) -> None:
+        if event.get("channel_type") in ("channel", "group"):
+            await self.channels.on_message(body, event, context)  # see .shared
+            return
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
         if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
@@ -174,14 +185,15 @@ class SlackBot:
             log.info("slack retry of %s ignored", key)
             return
         files = await self.api.download(event.get("files") or [])
-        await self._handle_dm(key, user, event, files)
+        workspace = workspace_of(context, event_team(context, event))
+        await self._handle_dm(key, user, event, files, workspace)
 
     async def _handle_dm(self, key: str, user: str, event: Mapping[str, Any],
-                         files: Sequence[IncomingFile]) -> None:
+                         files: Sequence[IncomingFile], workspace: str = "") -> None:
         channel = str(event.get("channel"))
         thread = event.get("thread_ts")
         msg = Incoming(CHANNEL, user, chat=channel, text=event.get("text") or "",
-                       thread=thread, files=tuple(files))
+                       thread=thread, files=tuple(files), workspace=workspace)
         replies = await self.inbound.dispatch(key, msg)
         if replies is None:
             log.info("slack retry of %s ignored", key)
@@ -189,12 +201,16 @@ class SlackBot:
         await self._post_replies(channel, replies, thread, opener=user)
         if any(r.meta.get("started") for r in replies):
             # The same report as one form: a modal needs a button's trigger_id.
-            lang = await self.db(lambda s: _language(lookup_contact(s, CHANNEL, user)))
+            lang = await self.db(lambda s: _language(lookup_contact(s, CHANNEL, user,
+                                                                    workspace)))
             await self.api.call(self.api.client.chat_postMessage, channel=channel,
                              text=t("slack.form.offer", lang),
                              blocks=blocks.form_offer(lang))
 
-    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any],
+                          context: dict[str, Any]) -> None:
+        if await self.channels.on_shared_mention(body, event, context):
+            return  # a customer's shared channel: their message, in its thread
         key = f"slack:{body.get('event_id') or event.get('ts')}"
         text = re.sub(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*", "", event.get("text") or "")
         verb, *args = text.split() or ["help"]
@@ -208,11 +224,22 @@ class SlackBot:
 
     # buttons ---------------------------------------------------------------------------------
 
-    async def _on_choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_choice(self, body: dict[str, Any], action: dict[str, Any],
+                         context: dict[str, Any]) -> None:
         step, value = blocks.parse_choice(action.get("value") or "")
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or await self.api.dm_channel(user)
-        msg = Incoming(CHANNEL, user, chat=channel, text=value, button_step=step)
+        workspace = workspace_of(context, body["user"].get("team_id"))
+        # A dialog in a shared channel's thread (never a DM, D...: no look-up for those).
+        if channel[:1] in ("C", "G") and await self.db(is_shared, channel):
+            thread = ((body.get("message") or {}).get("thread_ts")
+                      or (body.get("container") or {}).get("thread_ts"))
+            await self.channels.in_shared(None, Incoming(
+                CHANNEL, user, chat=channel, text=value, button_step=step, thread=thread,
+                workspace=workspace))
+            return
+        msg = Incoming(CHANNEL, user, chat=channel, text=value, button_step=step,
+                       workspace=workspace)
         replies = await self.inbound.dispatch(None, msg)
         await self._post_replies(channel, replies or (), None, opener=user)
 
@@ -266,9 +293,10 @@ class SlackBot:
 
     # the intake modal --------------------------------------------------------------------------
 
-    async def _on_form_button(self, body: dict[str, Any]) -> None:
+    async def _on_form_button(self, body: dict[str, Any], context: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        result = await self.db(form.intake_view, self.cfg, user, self.clock())
+        result = await self.db(form.intake_view, self.cfg, user, self.clock(),
+                               workspace_of(context, body["user"].get("team_id")))
         if isinstance(result, str):
             channel = (body.get("channel") or {}).get("id") or await self.api.dm_channel(user)
             await self._post_replies(channel, [Reply(result)], None)
@@ -285,10 +313,11 @@ class SlackBot:
         await self.api.call(self.api.client.views_open, trigger_id=trigger_id, view=result)
 
     async def _ack_intake_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any],
-                               ) -> None:
+                               context: dict[str, Any]) -> None:
         values = blocks.view_values(view["state"]["values"])
         who, _, errors = await self.db(form.validate, self.cfg, body["user"]["id"], values,
-                                        self.clock())
+                                        self.clock(),
+                                        workspace_of(context, body["user"].get("team_id")))
         if isinstance(who, Refusal):
             await ack(response_action="errors", errors={"summary": who.text[:150]})
         elif errors:
@@ -298,14 +327,15 @@ class SlackBot:
         else:
             await ack()
 
-    async def _on_intake_view(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_intake_view(self, body: dict[str, Any], view: dict[str, Any],
+                              context: dict[str, Any]) -> None:
         user = body["user"]["id"]
         values = blocks.view_values(view["state"]["values"])
         files = await self.api.download([{"id": fid} for fid in
                                       values.get(blocks.ATTACHMENTS_BLOCK) or []])
         channel = await self.api.dm_channel(user)
         replies = await self.db(form.open_report, self.cfg, user, values, channel, files,
-                                 self.clock())
+                                 self.clock(), workspace_of(context, body["user"].get("team_id")))
         await self._post_replies(channel, replies, None, opener=user)
 
     async def _post_replies(self, channel: str, replies: Sequence[Reply],
@@ -324,6 +354,17 @@ class SlackBot:
 
 async def _ack(ack: Any) -> None:
     await ack()
+
+
+async def _on_channel_shared(event: dict[str, Any]) -> None:
+    # Destek reads a shared channel only once a manager maps it to the customer.
+    log.info("slack channel %s shared with team %s (map it to its customer: destek customer "
+             "set CODE --slack-channel %s)", event.get("channel"),
+             event.get("connected_team_id"), event.get("channel"))
+
+
+async def _on_member_joined(event: dict[str, Any]) -> None:
+    log.info("slack: %s joined channel %s", event.get("user"), event.get("channel"))
 
 
 def _seen(session: Session, key: str) -> bool:

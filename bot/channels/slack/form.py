@@ -15,6 +15,7 @@ from handlers.dialog import FIELDS, FieldContext, FieldKind, propose_severity
 from handlers.identity import Identity, Refusal, identify
 from handlers.intake import IntakeConfig
 from handlers.types import IncomingFile, Reply
+from storage.identities import HOME
 from storage.models import Attachment
 
 from . import blocks
@@ -27,9 +28,10 @@ CONDITIONAL = {f.key for f in FIELDS if f.conditional} | {"severity"}
 
 
 def intake_view(session: Session, cfg: IntakeConfig, user: str, now: datetime,
-                ) -> dict[str, Any] | str:
-    """The report form for ``user``, or why they cannot report."""
-    who = identify(session, CHANNEL, user, now)
+                workspace: str = HOME) -> dict[str, Any] | str:
+    """The report form for ``user`` (of Slack team ``workspace``), or why they cannot
+    report."""
+    who = identify(session, CHANNEL, user, now, workspace=workspace)
     if isinstance(who, Refusal):
         return who.text
     ctx = FieldContext(session, who, cfg.policy, {}, who.language, now)
@@ -39,9 +41,10 @@ def intake_view(session: Session, cfg: IntakeConfig, user: str, now: datetime,
 
 
 def validate(session: Session, cfg: IntakeConfig, user: str, values: Mapping[str, Any],
-             now: datetime) -> tuple[Identity | Refusal, dict[str, Any], dict[str, str]]:
+             now: datetime, workspace: str = HOME,
+             ) -> tuple[Identity | Refusal, dict[str, Any], dict[str, str]]:
     """The submitted form checked: who, the answers, and the errors by field."""
-    who = identify(session, CHANNEL, user, now)
+    who = identify(session, CHANNEL, user, now, workspace=workspace)
     if isinstance(who, Refusal):
         return who, {}, {}
     # Files from the modal's file input, plus any shared in the DM dialog in progress.
@@ -61,9 +64,10 @@ def validate(session: Session, cfg: IntakeConfig, user: str, values: Mapping[str
 
 
 def open_report(session: Session, cfg: IntakeConfig, user: str, values: Mapping[str, Any],
-                channel: str, files: Sequence[IncomingFile], now: datetime) -> list[Reply]:
+                channel: str, files: Sequence[IncomingFile], now: datetime,
+                workspace: str = HOME) -> list[Reply]:
     """Open the ticket from the submitted form (its files kept); the confirmation."""
-    who, answers, errors = validate(session, cfg, user, values, now)
+    who, answers, errors = validate(session, cfg, user, values, now, workspace)
     if isinstance(who, Refusal):
         return [Reply(who.text)]
     if errors:  # changed since the ack (e.g. a version removed): tell, open nothing
