@@ -1,4 +1,7 @@
-"""Outbox messages on the console channel: one line each in a log file (the demo's channel)."""
+"""Outbox messages on the console channel outside a chat: one line each in a log file.
+
+A console chat shows its own contact's messages (:mod:`.terminal`); this sender, in ``destek
+run``, leaves the targets some terminal holds to it (:func:`.presence.present_targets`)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,19 @@ log = logging.getLogger("destek.delivery")
 class ConsoleSender:
     """The demo channel: one line per message appended to a log file (and the log)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, database_url: str | None = None) -> None:
         self.path = path
+        self.database_url = database_url
+
+    def claim_targets(self) -> tuple[str, frozenset[str]]:
+        """For the delivery worker: every console row but those a terminal shows."""
+        if self.database_url is None:
+            return "excluding", frozenset()
+        from storage.db import engine_for
+
+        from .presence import present_targets
+
+        return "excluding", present_targets(engine_for(self.database_url))
 
     async def send(self, msg: Outgoing) -> str | None:
         line = f"[{msg.target}] {msg.text}"
