@@ -84,14 +84,15 @@ class DeliveryWorker:
     # -- one pass ----------------------------------------------------------------------------
 
     def claimable(self) -> outbox.Claimable | None:
-        """The rows this worker may take: a sender with ``claim_targets()`` (the console's)
-        narrows its channel's rows to those targets; None: every row, as one worker would."""
+        """The rows this worker may take: a sender with ``claim_targets(engine)`` (the
+        console's) narrows its channel's rows to those targets; None: every row, as one worker
+        would."""
         only: dict[str, frozenset[str]] = {}
         excluding: dict[str, frozenset[str]] = {}
         for name, sender in self.senders.items():
             pick = getattr(sender, "claim_targets", None)
             if pick is not None:
-                mode, targets = pick()
+                mode, targets = pick(self.engine)
                 (only if mode == "only" else excluding)[name] = frozenset(targets)
             elif not self.other_channels:
                 excluding[name] = frozenset()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _sender(settings: Settings) -> ConsoleSender:
-    return ConsoleSender(settings.data_dir / "outbox.log", settings.database_url)
+    return ConsoleSender(settings.data_dir / "outbox.log")
 
 
 # Always on (the demo's channel); its chat is `destek chat`, not a service of `destek run`.

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from ..outbound import Outgoing
 
 log = logging.getLogger("destek.delivery")
@@ -16,19 +18,14 @@ log = logging.getLogger("destek.delivery")
 class ConsoleSender:
     """The demo channel: one line per message appended to a log file (and the log)."""
 
-    def __init__(self, path: Path | None = None, database_url: str | None = None) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.database_url = database_url
 
-    def claim_targets(self) -> tuple[str, frozenset[str]]:
+    def claim_targets(self, engine: Engine) -> tuple[str, frozenset[str]]:
         """For the delivery worker: every console row but those a terminal shows."""
-        if self.database_url is None:
-            return "excluding", frozenset()
-        from storage.db import engine_for
-
         from .presence import present_targets
 
-        return "excluding", present_targets(engine_for(self.database_url))
+        return "excluding", present_targets(engine)
 
     async def send(self, msg: Outgoing) -> str | None:
         line = f"[{msg.target}] {msg.text}"

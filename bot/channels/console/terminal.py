@@ -95,7 +95,7 @@ class TerminalSender:
         self.me = me  # the chatting contact's target
         self.shown = 0
 
-    def claim_targets(self) -> tuple[str, frozenset[str]]:
+    def claim_targets(self, engine: object = None) -> tuple[str, frozenset[str]]:
         """For the delivery worker: only the console rows of the targets held here."""
         return "only", row_targets(self.presence.held_now())
 
