@@ -35,8 +35,14 @@ def with_demo_plan(policy: Policy) -> Policy:
 
 def uses_demo_plan(engine: Engine) -> bool:
     """Whether the database holds a contract on the demo plan (a demo database)."""
-    with Session(engine) as s:
-        return s.exec(select(Contract.id).where(Contract.plan == DEMO_PLAN)).first() is not None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with Session(engine) as s:
+            return s.exec(select(Contract.id).where(Contract.plan == DEMO_PLAN)).first() \
+                is not None
+    except SQLAlchemyError:  # not migrated yet: no contract at all
+        return False
 
 
 def policy_for(engine: Engine, policy: Policy) -> Policy:

@@ -38,6 +38,7 @@ from .channels.console.presence import Presence
 from .channels.console.terminal import Terminal, TerminalSender
 from .config import Settings
 from .jobs.delivery import DeliveryWorker
+from .jobs.leadership import default_holder
 from .runner import Service, run_services
 
 log = logging.getLogger("destek.console")
@@ -149,8 +150,8 @@ def live_chat(
     @contextmanager
     def run(user: ChatUser, screen: Terminal) -> Iterator[Background]:
         me = str(user.id)
-        presence = Presence(engine, [me], team=demo or user.role != "customer",
-                            yield_team=demo)
+        presence = Presence(engine, [me], holder=default_holder(),
+                            team=demo or user.role != "customer", yield_team=demo)
         sender = TerminalSender(screen, presence, _names(engine), me)
         worker = TerminalDelivery(engine, {CONSOLE: sender}, now=now, idle_poll=idle_poll,
                                 other_channels=False)

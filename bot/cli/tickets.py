@@ -11,7 +11,7 @@ import typer
 from sla.ticket_clocks import format_duration
 from storage import directory, tickets
 
-from .common import JsonOpt, emit, fail, now_utc, policy, session, ticket_app
+from .common import JsonOpt, db_policy, emit, fail, now_utc, session, ticket_app
 
 # -- tickets ---------------------------------------------------------------------------------
 
@@ -23,7 +23,7 @@ def ticket_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List tickets with each target's deadline and state."""
-    pol = policy()
+    pol = db_policy()
     now = now_utc()
     with session() as s:
         cid = directory.get_customer(s, customer).id if customer else None
@@ -50,7 +50,7 @@ def ticket_list(
 @ticket_app.command("show")
 def ticket_show(number: int, as_json: JsonOpt = False) -> None:
     """Show one ticket with its deadlines."""
-    pol = policy()
+    pol = db_policy()
     with session() as s:
         try:
             t = tickets.get_ticket(s, number)

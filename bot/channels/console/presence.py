@@ -16,6 +16,7 @@ team's leases go (``yield_team``) and that terminal takes them at its next renew
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -25,9 +26,6 @@ from sqlmodel import Session, col, select
 
 from storage import leases
 from storage.models import Contact
-
-from ...jobs.leadership import default_holder
-from ...jobs.tasks import cancel_and_wait
 
 log = logging.getLogger("destek.console")
 
@@ -62,15 +60,15 @@ class Presence:
 
     name = "console-presence"
 
-    def __init__(self, engine: Engine, targets: Iterable[str], *, team: bool = False,
-                 yield_team: bool = False, ttl: float = 15.0, renew: float = 5.0,
-                 holder: str | None = None) -> None:
+    def __init__(self, engine: Engine, targets: Iterable[str], *, holder: str,
+                 team: bool = False, yield_team: bool = False, ttl: float = 15.0,
+                 renew: float = 5.0) -> None:
         self.engine = engine
         self.targets = tuple(dict.fromkeys(targets))
         self.team = team
         self.yield_team = yield_team
         self.ttl, self.renew = ttl, renew
-        self.holder = holder or default_holder()
+        self.holder = holder  # unique per process (bot.jobs.leadership.default_holder)
         self._held: frozenset[str] = frozenset()
         self._valid_until = 0.0  # monotonic: without a renewal, held no longer after this
         self._task: asyncio.Task[None] | None = None
@@ -123,7 +121,10 @@ class Presence:
             await self._tick()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         self._task = None
         held, self._held, self._valid_until = self._held, frozenset(), 0.0
         for target in held:  # the next terminal need not wait for the leases to run out
