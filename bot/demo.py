@@ -16,6 +16,7 @@ from storage.db import engine_for, session_scope, upgrade
 from storage.models import Customer, TicketKind
 
 from .cli.common import app, now_utc, policy, settings
+from .demo_plan import DEMO_CELL, DEMO_LABEL, DEMO_PLAN, with_demo_plan
 
 # Dates are (years from the demo's "now", month, day): the demo reads the same on any day it is
 # started (contracts in force, one expired; versions inside and past their support window).
@@ -162,17 +163,87 @@ def _serve_dashboard_in_background(cfg: Any, pol: Policy) -> str | None:
     return str(dashboard_url(cfg.http_host, port))
 
 
+# The demo-only customer on the minute-scale plan (bot.demo_plan): its ticket, opened when the
+# demo starts, reaches a countdown reminder after 30 s and its first breach after a minute.
+MINUTE_CUSTOMER = ("MINUTE", "Minute Demo Ltd (" + DEMO_LABEL + ")", "Dana Demo")
+
+
+def seed_minute_demo(session: Session, pol: Policy, now: datetime) -> bool:
+    """The demo-only customer on the demo plan, its contract and contact (once); ``pol`` must
+    have the plan (:func:`bot.demo_plan.with_demo_plan`). False: already there."""
+    code, name, contact = MINUTE_CUSTOMER
+    if session.exec(select(Customer).where(Customer.code == code)).first():
+        return False
+    directory.add_customer(session, code, name, "TR", None, None, None, "en")
+    directory.add_contract(session, code, DEMO_PLAN, _demo_day(now, (-1, 1, 1)),
+                           _demo_day(now, (1, 12, 31)), None, tuple(pol.plans))
+    directory.add_contact(session, code, contact, "customer", True, "en", None, None)
+    return True
+
+
+def open_minute_ticket(session: Session, pol: Policy, now: datetime) -> int:
+    """A fresh ticket of the minute-scale customer, its clocks starting ``now``; its number."""
+    code, _, name = MINUTE_CUSTOMER
+    customer = directory.get_customer(session, code)
+    dana = directory.find_contact(session, name)
+    assert dana is not None
+    ticket = tickets.open_ticket(
+        session, pol, customer, dana, DEMO_PLAN,
+        "Chatbot answers slowly (DEMO ticket: its targets are minutes)", "S2", now,
+        product=directory.get_product(session, "Chatbot"), version_text="2.8",
+        environment="production", description="Answers take 20 s instead of 2 s.",
+        steps="Ask the web chat anything.", error_text=None,
+        attachments_missing_reason="demo ticket", production_down=False,
+        workaround_available=False, users_affected="some", proposed_severity="S2",
+        kind=TicketKind.DEFECT, remote_access=True, remote_access_how="VPN",
+        channel="console",
+    )
+    return ticket.id or 0
+
+
+def banner(number: int, ayse_ticket: int | None) -> list[str]:
+    """What the newcomer is about to see, and how to open the engineer's terminal."""
+    response, workaround = DEMO_CELL["response"], DEMO_CELL["workaround"]
+    mine = f"ack {ayse_ticket}   workaround {ayse_ticket} restart the TTS service   " \
+        if ayse_ticket else ""
+    return [
+        "",
+        f"*** {DEMO_LABEL} ***",
+        f"Ticket #{number} of {MINUTE_CUSTOMER[0]} runs on the demo-only plan "
+        f"{DEMO_PLAN!r}: response {response}, workaround {workaround} (not the procedure's "
+        "plans). The SLA scheduler runs in this process: in about 30 s a countdown reminder "
+        "and after about a minute a breach alert appear below, marked as the support team's "
+        "channels.",
+        "This terminal is Ayşe Demir's chat (ACME). Messages for her (an engineer's answer, a "
+        "status change) appear as they happen. Open the engineer's terminal in a second "
+        "window, in this directory:",
+        '    .venv/bin/destek chat --as "Deniz Yılmaz"',
+        f"and type e.g.  list   {mine}ack {number}   note {number} looking at it   (help "
+        "lists the commands). What Ayşe is told then shows here; the team's channels move "
+        "to the engineer's terminal while it is open.",
+        "",
+    ]
+
+
 @app.command("demo")
 def demo(
     chat: bool = typer.Option(True, help="Open the console chat after loading the demo data"),
 ) -> None:
-    """Create the database, load demo customers, contracts and products, and show the SLA table."""
+    """Create the database, load demo customers, contracts and products, show the SLA table,
+    and open the console chat with the SLA scheduler and delivery running beside it."""
     cfg = settings()
-    pol = policy()
+    pol = with_demo_plan(policy())  # the demo-only plan, in this process only
     upgrade(cfg.database_url)
     now = now_utc()
+    number, ayse_ticket = 0, None
     with session_scope(engine_for(cfg.database_url)) as s:
         created = seed(s, pol, now)
+        seed_minute_demo(s, pol, now)
+        if chat:
+            number = open_minute_ticket(s, pol, now)
+            ayse = directory.find_contact(s, "Ayşe Demir")
+            ayse_ticket = next((t.id for t in tickets.list_tickets(s, open_only=True)
+                                if ayse is not None and t.contact_id == ayse.id), None)
         typer.echo("Demo data loaded." if created else "Demo data already present.")
         typer.echo(f"Now: {now.astimezone(UTC).isoformat(timespec='seconds')}")
         for line in sla_table(s, pol, now):
@@ -190,6 +261,7 @@ def demo(
         url = _serve_dashboard_in_background(cfg, pol)
         if url:
             typer.echo(f"The dashboard is live at {url} while this chat is open.")
-
-        typer.echo("\nConsole chat as Ayşe Demir (ACME). End of input or /quit leaves.")
-        raise typer.Exit(chat_as("Ayşe Demir"))
+        for line in banner(number, ayse_ticket):
+            typer.echo(line)
+        typer.echo("Console chat as Ayşe Demir (ACME). End of input or /quit leaves.")
+        raise typer.Exit(chat_as("Ayşe Demir", pol=pol, demo=True))

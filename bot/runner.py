@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -24,6 +24,11 @@ from storage.db import session_scope
 from .channels import registry
 from .config import Settings
 from .jobs.tasks import cancel_and_wait, freeze_startup_heap
+
+if TYPE_CHECKING:
+    from sla import Policy
+
+    from .channels.outbound import Sender
 
 log = logging.getLogger("destek.runner")
 
@@ -42,6 +47,18 @@ class RunContext:
     engine: Engine
     intake: IntakeConfig
     now: Clock = system_clock
+    # The policy the jobs apply (None: the settings' policy file); ``destek demo`` adds its
+    # minute-scale plan (bot.demo_plan).
+    policy: Policy | None = None
+    # The SLA scheduler's outbox senders, and then only their channels are delivered by it
+    # (None: every configured channel's). ``destek demo`` leaves the console's rows to the
+    # terminals (bot.channels.console.presence).
+    senders: Mapping[str, Sender] | None = None
+
+    def load_policy(self) -> Policy:
+        from sla import load_policy
+
+        return self.policy or load_policy(self.settings.policy_path)
 
 
 class PeriodicTask:
@@ -88,18 +105,20 @@ def _sla_scheduler(ctx: RunContext) -> Service | None:
     # SLA reminders/breach alerts (APScheduler) and the outbox delivery worker.
     from .jobs.scheduler import SchedulerService
 
-    return SchedulerService(ctx.settings, engine=ctx.engine, now=ctx.now)
+    svc = SchedulerService(ctx.settings, engine=ctx.engine, now=ctx.now, policy=ctx.policy,
+                           senders=None if ctx.senders is None else dict(ctx.senders))
+    if ctx.senders is not None and svc.worker is not None:
+        svc.worker.other_channels = False  # the other channels' rows are someone else's
+    return svc
 
 
 def _dashboard(ctx: RunContext) -> Service | None:
     # The manager's read-only dashboard on DESTEK_DASHBOARD_PORT (0 = off).
     if ctx.settings.dashboard_port <= 0:
         return None
-    from sla import load_policy
-
     from .web import DashboardService, create_app
 
-    web = create_app(policy=load_policy(ctx.settings.policy_path), engine=ctx.engine,
+    web = create_app(policy=ctx.load_policy(), engine=ctx.engine,
                      secret=ctx.settings.dashboard_secret, now=ctx.now,
                      refresh_seconds=ctx.settings.dashboard_refresh)
     return DashboardService(web, ctx.settings.http_host, ctx.settings.dashboard_port)
@@ -108,14 +127,12 @@ def _dashboard(ctx: RunContext) -> Service | None:
 def _ai_drafts(ctx: RunContext) -> Service | None:
     # Optional OpenAI workaround drafts for new tickets (off unless a key is configured:
     # globally or for a customer, so the service always listens and checks per ticket).
-    from sla import load_policy
-
     from .ai import AIDraftService
     from .routing import routing_from_settings
 
     return AIDraftService(
         ctx.engine, ctx.settings,
-        to_customers_policy=load_policy(ctx.settings.policy_path).ai_suggestions_to_customers,
+        to_customers_policy=ctx.load_policy().ai_suggestions_to_customers,
         routing=routing_from_settings(ctx.settings), clock=ctx.now,
     )
 
@@ -133,7 +150,19 @@ def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
         svc = factory(ctx)
         if svc is not None:
             services.append(svc)
-    # Replicas: the leader-only services run on whichever replica holds the database lease.
+    return _with_leadership(ctx, services), has_channel
+
+
+def job_services(ctx: RunContext, names: Collection[str]) -> list[Service]:
+    """Only the jobs named (no channel), under the same leadership as in ``destek run``:
+    ``destek demo`` runs the dialog sweeper and the SLA scheduler beside its console chat."""
+    services = [svc for svc in (factory(ctx) for factory in JOB_FACTORIES)
+                if svc is not None and svc.name in names]
+    return _with_leadership(ctx, services)
+
+
+def _with_leadership(ctx: RunContext, services: list[Service]) -> list[Service]:
+    """Replicas: the leader-only services run on whichever replica holds the database lease."""
     if any(_leader_only(ctx, svc) for svc in services):
         from .jobs.leadership import LeaderOnly, Leadership, TicketChangeFeed
 
@@ -144,7 +173,7 @@ def build_services(ctx: RunContext) -> tuple[list[Service], bool]:
             if svc.name == "sla-scheduler":  # changes made on the other replicas
                 wrapped.append(LeaderOnly(TicketChangeFeed(ctx.engine, svc), lease))
         services = wrapped
-    return services, has_channel
+    return services
 
 
 def _leader_only(ctx: RunContext, svc: Service) -> bool:

@@ -86,3 +86,14 @@ def current(engine: Engine, name: str = LEADER) -> LeaseState | None:
     if row is None:
         return None
     return LeaseState(name, str(row[0]), int(row[1]), float(row[2]), float(row[3]))
+
+
+def held(engine: Engine, prefix: str) -> list[LeaseState]:
+    """The unexpired leases whose name starts with ``prefix`` (the console's terminals)."""
+    with engine.connect() as conn:
+        now = _now_sql(conn)
+        rows = conn.execute(text(
+            f"SELECT name, holder, term, expires_at, {now} FROM leases "
+            f"WHERE substr(name, 1, :n) = :prefix AND expires_at > {now}"
+        ), {"prefix": prefix, "n": len(prefix)}).all()
+    return [LeaseState(str(r[0]), str(r[1]), int(r[2]), float(r[3]), float(r[4])) for r in rows]

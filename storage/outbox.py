@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -111,10 +112,37 @@ def _forget_queued(session: OrmSession) -> None:
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
-def claim(session: Session, now: datetime, lease_seconds: float = 60, limit: int = 50) -> list[
-    OutboxMessage
-]:
-    """Claim up to ``limit`` due messages for this worker (on SQLite each claim commits).
+@dataclass(frozen=True)
+class Claimable:
+    """Which rows a worker takes, when it is not the only one (a console chat delivers the rows
+    of the contacts at its terminal; ``destek run`` the rest). Per channel in ``only``: just
+    those targets (an empty set: none); per channel in ``excluding``: every target but those;
+    any other channel: all its rows when ``other_channels``, none otherwise. Rows left out stay
+    queued for the worker that takes them."""
+
+    only: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    excluding: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    other_channels: bool = True
+
+    def condition(self) -> Any:
+        """The SQL condition on outbox rows (``false()`` when nothing is claimable)."""
+        from sqlalchemy import and_, false, or_, true
+
+        channel, target = col(OutboxMessage.channel), col(OutboxMessage.target)
+        parts: list[Any] = [and_(channel == ch, target.in_(sorted(ts)))
+                            for ch, ts in self.only.items() if ts]
+        parts += [and_(channel == ch, target.not_in(sorted(ts))) if ts else channel == ch
+                  for ch, ts in self.excluding.items()]
+        named = sorted({*self.only, *self.excluding})
+        if self.other_channels:
+            parts.append(channel.not_in(named) if named else true())
+        return or_(*parts) if parts else false()
+
+
+def claim(session: Session, now: datetime, lease_seconds: float = 60, limit: int = 50,
+          only: Claimable | None = None) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due messages for this worker (on SQLite each claim commits);
+    ``only`` narrows the rows it may take (None: every row).
 
     On PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` so concurrent
     workers take different rows; everywhere the ``UPDATE ... WHERE status='pending'`` decides.
@@ -129,6 +157,8 @@ def claim(session: Session, now: datetime, lease_seconds: float = 60, limit: int
         .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(only.condition())
     sqlite = session.get_bind().dialect.name == "sqlite"
     if not sqlite:
         query = query.with_for_update(skip_locked=True)
@@ -207,12 +237,12 @@ def for_ticket(session: Session, ticket_id: int) -> list[OutboxMessage]:
     ))
 
 
-def next_due_at(session: Session) -> datetime | None:
-    """When the earliest pending message may be tried."""
-    return session.exec(
-        select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == PENDING)
-        .order_by(col(OutboxMessage.next_attempt_at)).limit(1)
-    ).first()
+def next_due_at(session: Session, only: Claimable | None = None) -> datetime | None:
+    """When the earliest pending message (of those ``only`` lets a worker take) may be tried."""
+    query = select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == PENDING)
+    if only is not None:
+        query = query.where(only.condition())
+    return session.exec(query.order_by(col(OutboxMessage.next_attempt_at)).limit(1)).first()
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:

@@ -60,6 +60,14 @@ def policy() -> Policy:
         fail(str(exc))
 
 
+def db_policy() -> Policy:
+    """The policy to read the configured database with: on the demo's database the demo-only
+    plan is added (bot.demo_plan), so its minute-scale tickets read like any other."""
+    from ..demo_plan import policy_for
+
+    return policy_for(engine_for(settings().database_url), policy())
+
+
 @contextmanager
 def session() -> Iterator[Session]:
     """A committed session on the configured database, with record errors made readable."""

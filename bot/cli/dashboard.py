@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..web import create_app, dashboard_url, set_password
-from .common import app, contact_app, fail, policy, session, settings
+from .common import app, contact_app, db_policy, fail, session, settings
 
 
 @app.command("dashboard")
@@ -23,7 +23,7 @@ def dashboard(
     host = host or cfg.http_host
     if not 0 < port < 65536:
         fail(f"port {port} is not a TCP port")
-    web = create_app(cfg.database_url, policy(), cfg.dashboard_secret,
+    web = create_app(cfg.database_url, db_policy(), cfg.dashboard_secret,
                      refresh_seconds=cfg.dashboard_refresh)
     typer.echo(f"dashboard on {dashboard_url(host, port)} (Ctrl-C stops it)")
     uvicorn.run(web, host=host, port=port, log_level="warning")

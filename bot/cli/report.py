@@ -15,7 +15,7 @@ from sla.attainment import Month
 from storage.directory import get_customer
 
 from ..report_render import FORMATS, render
-from .common import app, emit, fail, now_utc, parse_day, policy, session, settings
+from .common import app, db_policy, emit, fail, now_utc, parse_day, policy, session, settings
 
 report_app = typer.Typer(help="Reports: the monthly SLA report.", no_args_is_help=True)
 planned_app = typer.Typer(help="Planned work announced by customers (P19).",
@@ -45,7 +45,7 @@ def report_sla(
         fail(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt in ("pdf", "png") and out is None:
         fail(f"--format {fmt} needs --out FILE")
-    pol = policy()
+    pol = db_policy()
     now = now_utc()
     with session() as s:
         code = get_customer(s, customer).code if customer else None

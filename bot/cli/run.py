@@ -11,7 +11,7 @@ from storage.db import engine_for, upgrade
 from ..logs import configure_logging
 from ..routing import intake_config
 from ..runner import RunContext, build_services, run_services
-from .common import app, fail, policy, settings
+from .common import app, db_policy, fail, settings
 
 
 @app.command("run")
@@ -31,7 +31,8 @@ def run(
         except WebhookConfigError as exc:
             fail(str(exc))
     upgrade(cfg.database_url)
-    ctx = RunContext(cfg, engine_for(cfg.database_url), intake_config(cfg, policy()))
+    pol = db_policy()  # with the demo's plan on the demo's database
+    ctx = RunContext(cfg, engine_for(cfg.database_url), intake_config(cfg, pol), policy=pol)
     services, has_channel = build_services(ctx)
     if not has_channel:
         typer.echo("No chat channel is configured (set TELEGRAM_BOT_TOKEN, or SLACK_BOT_TOKEN "

@@ -18,12 +18,12 @@ from storage.models import Customer
 
 from ..jobs.sla_passes import SlaCore
 from ..routing import routing_from_settings
-from .common import JsonOpt, emit, fail, now_utc, policy, session, settings, sla_app
+from .common import JsonOpt, db_policy, emit, fail, now_utc, session, settings, sla_app
 
 
 def _core() -> SlaCore:
     cfg = settings()
-    return SlaCore(engine_for(cfg.database_url), policy(), routing_from_settings(cfg))
+    return SlaCore(engine_for(cfg.database_url), db_policy(), routing_from_settings(cfg))
 
 
 def _when(dt: datetime | None, zone: ZoneInfo) -> str:
@@ -63,7 +63,7 @@ def sla_replay(
     as_json: JsonOpt = False,
 ) -> None:
     """A ticket's clock timeline: runs, pauses, thresholds, breaches and what was sent."""
-    pol = policy()
+    pol = db_policy()
     now = now_utc()
     zone = ZoneInfo(settings().engineers_tz)
     core = _core()

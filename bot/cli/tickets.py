@@ -13,7 +13,7 @@ from handlers.ticket_report_text import body_lines
 from sla.ticket_clocks import format_duration
 from storage import directory, tickets
 
-from .common import JsonOpt, emit, fail, now_utc, policy, session, ticket_app
+from .common import JsonOpt, db_policy, emit, fail, now_utc, session, ticket_app
 
 # -- tickets ---------------------------------------------------------------------------------
 
@@ -25,7 +25,7 @@ def ticket_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List tickets with each target's deadline and state."""
-    pol = policy()
+    pol = db_policy()
     now = now_utc()
     with session() as s:
         cid = directory.get_customer(s, customer).id if customer else None
@@ -54,7 +54,7 @@ def ticket_show(number: int, as_json: JsonOpt = False) -> None:
     """Show one ticket's whole report: every field, its deadlines, attachments, the
     remote-access instructions, pauses, the conversation (public/internal) and the audit trail.
     Times are in the ticket's zone (the customer's), which the output names."""
-    pol = policy()
+    pol = db_policy()
     now = now_utc()
     with session() as s:
         try:

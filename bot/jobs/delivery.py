@@ -55,9 +55,13 @@ class DeliveryWorker:
         max_delay: float = 900.0,
         lease_seconds: float | None = None,
         idle_poll: float = 5.0,
+        other_channels: bool = True,
     ) -> None:
         self.engine = engine
         self.senders = dict(senders)
+        # False: only the channels of ``senders`` (a console chat's worker leaves the rest to
+        # ``destek run``); True: also the rows of channels without a sender (they fail).
+        self.other_channels = other_channels
         self.now = now
         self.concurrency = concurrency
         self.batch = batch
@@ -79,13 +83,32 @@ class DeliveryWorker:
 
     # -- one pass ----------------------------------------------------------------------------
 
+    def claimable(self) -> outbox.Claimable | None:
+        """The rows this worker may take: a sender with ``claim_targets(engine)`` (the
+        console's) narrows its channel's rows to those targets; None: every row, as one worker
+        would."""
+        only: dict[str, frozenset[str]] = {}
+        excluding: dict[str, frozenset[str]] = {}
+        for name, sender in self.senders.items():
+            pick = getattr(sender, "claim_targets", None)
+            if pick is not None:
+                mode, targets = pick(self.engine)
+                (only if mode == "only" else excluding)[name] = frozenset(targets)
+            elif not self.other_channels:
+                excluding[name] = frozenset()
+        if not only and not excluding and self.other_channels:
+            return None
+        return outbox.Claimable(only, excluding, self.other_channels)
+
     def _claim(self) -> list[Outgoing]:
         now = self.now()
         with session_scope(self.engine, self.now) as s:
             _mark_expired_maybe_sent(s, now)
             outbox.release_expired(s, now)
+        only = self.claimable()
         with session_scope(self.engine, self.now) as s:
-            return [Outgoing.of(m) for m in outbox.claim(s, now, self.lease_seconds, self.batch)]
+            return [Outgoing.of(m) for m in outbox.claim(s, now, self.lease_seconds, self.batch,
+                                                         only)]
 
     def _finish(self, msg: Outgoing, result: str | None | BaseException, attempts: int) -> None:
         now = self.now()
@@ -171,8 +194,9 @@ class DeliveryWorker:
     def _due_now(self) -> bool:
         from sqlmodel import Session
 
+        only = self.claimable()
         with Session(self.engine) as s:
-            at = outbox.next_due_at(s)
+            at = outbox.next_due_at(s, only)
         return at is not None and at <= self.now()
 
     # -- service -----------------------------------------------------------------------------
@@ -223,8 +247,9 @@ class DeliveryWorker:
     def _next_at(self) -> datetime | None:
         from sqlmodel import Session
 
+        only = self.claimable()
         with Session(self.engine) as s:
-            return outbox.next_due_at(s)
+            return outbox.next_due_at(s, only)
 
     async def stop(self) -> None:
         if self._unwatch is not None:

@@ -1,5 +1,7 @@
 """The console channel: a chat in the terminal (:mod:`.chat`), typed lines in
-(:mod:`.inbound`), replies as text (:mod:`.render`), outbox lines in a file (:mod:`.sender`)."""
+(:mod:`.inbound`), replies as text (:mod:`.render`), the outbox messages of the contacts at a
+terminal shown there (:mod:`.terminal`, :mod:`.presence`), the others' in a file under
+``destek run`` (:mod:`.sender`)."""
 
 from __future__ import annotations
 

@@ -5,10 +5,17 @@ Each line is one message; a line that names an existing local file is sent as an
 ``/lang tr|en``, ``/help`` and the engineers' verbs work as on Telegram (the one dispatch);
 a number picks a command button of the last reply; ``/quit`` or end of input leaves (the
 dialog is saved and continues next time).
+
+With ``live`` (``destek chat``, ``destek demo``), services run beside the chat for as long as
+it is open: the delivery of this contact's outbox messages to the terminal, as they arrive
+(:mod:`.terminal`), and in the demo the SLA scheduler too (:mod:`.live`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
@@ -23,6 +30,7 @@ from storage.directory import find_contact
 
 from .inbound import CHANNEL, to_incoming
 from .render import render
+from .terminal import Terminal
 
 register({
     "console.bye": {
@@ -33,6 +41,19 @@ register({
 })
 
 
+@dataclass(frozen=True)
+class ChatUser:
+    """Who is chatting (detached from the session)."""
+
+    id: int
+    name: str
+    role: str
+    language: str
+
+
+# Started once the contact is known and may chat; its context lasts as long as the chat.
+Live = Callable[[ChatUser, Terminal], AbstractContextManager[object]]
+
 
 def run_console(
     engine: Engine,
@@ -41,6 +62,7 @@ def run_console(
     stdin: TextIO,
     stdout: TextIO,
     now: Clock = system_clock,
+    live: Live | None = None,
 ) -> int:
     """Chat as the contact ``contact_ref`` (name, id or Telegram id); returns the exit status."""
     with session_scope(engine, now) as s:
@@ -48,7 +70,9 @@ def run_console(
         if contact is None:
             return 2  # the command line says so on stderr
         user_key = str(contact.id)
-        lang = contact.language or "en"
+        user = ChatUser(contact.id or 0, contact.name, str(contact.role),
+                        contact.language or "en")
+    screen = Terminal(stdout, user.language)
 
     buttons: tuple[str, ...] = ()  # the command lines of the last reply's numbered choices
 
@@ -62,29 +86,38 @@ def run_console(
 
     replies = send(Incoming(CHANNEL, user_key, user_key, command="start"))
     for reply in replies:
-        stdout.write(render(reply) + "\n")
+        screen.say(render(reply))
     if any(r.meta.get("refused") and r.meta.get("refused") != "not_customer" for r in replies):
-        stdout.flush()
         return 0
+    with live(user, screen) if live is not None else nullcontext():
+        return _loop(stdin, screen, user_key, send, lambda: buttons)
+
+
+def _loop(stdin: TextIO, screen: Terminal, user_key: str,
+          send: Callable[[Incoming], list[Reply]], buttons: Callable[[], tuple[str, ...]]) -> int:
+    """Read and answer lines until ``/quit``, end of input or Ctrl-C."""
     while True:
-        stdout.write("> ")
-        stdout.flush()
-        line = stdin.readline()
+        screen.prompt()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
+        screen.answered()
         if not line:
-            stdout.write("\n" + t("console.bye", lang) + "\n")
-            stdout.flush()
+            screen.say("\n" + t("console.bye", screen.lang))
             return 0
         text = line.strip()
         if not text:
             continue
         if text.lower() in ("/quit", "/exit", "/q"):
-            stdout.write(t("console.bye", lang) + "\n")
+            screen.say(t("console.bye", screen.lang))
             return 0
         msg = to_incoming(user_key, text)
-        if text.isdigit() and 0 < int(text) <= len(buttons):  # the number of a command button
-            msg = Incoming(CHANNEL, user_key, user_key, text=buttons[int(text) - 1],
+        choices = buttons()
+        if text.isdigit() and 0 < int(text) <= len(choices):  # the number of a command button
+            msg = Incoming(CHANNEL, user_key, user_key, text=choices[int(text) - 1],
                            button_step=COMMAND_STEP)
         if msg.command == "lang" and msg.args:
-            lang = msg.args[0] if msg.args[0] in ("en", "tr") else lang
+            screen.lang = msg.args[0] if msg.args[0] in ("en", "tr") else screen.lang
         for reply in send(msg):
-            stdout.write(render(reply) + "\n")
+            screen.say(render(reply))

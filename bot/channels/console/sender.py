@@ -1,9 +1,14 @@
-"""Outbox messages on the console channel: one line each in a log file (the demo's channel)."""
+"""Outbox messages on the console channel outside a chat: one line each in a log file.
+
+A console chat shows its own contact's messages (:mod:`.terminal`); this sender, in ``destek
+run``, leaves the targets some terminal holds to it (:func:`.presence.present_targets`)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+from sqlalchemy.engine import Engine
 
 from ..outbound import Outgoing
 
@@ -15,6 +20,12 @@ class ConsoleSender:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
+
+    def claim_targets(self, engine: Engine) -> tuple[str, frozenset[str]]:
+        """For the delivery worker: every console row but those a terminal shows."""
+        from .presence import present_targets
+
+        return "excluding", present_targets(engine)
 
     async def send(self, msg: Outgoing) -> str | None:
         line = f"[{msg.target}] {msg.text}"
