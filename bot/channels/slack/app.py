@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("destek.slack")
 CHANNEL = "slack"
+SEND_TO_CUSTOMER = "send_to_customer"  # the message action's callback id (slack-manifest.yaml)
 
 
 class SlackBot:
@@ -127,13 +128,14 @@ class SlackBot:
                                                                   lazy=[self._on_command_button])
         app.action(re.compile("^ticket_(pending|resolve)$"))(ack=_ack, lazy=[self._on_card_modal])
         app.view(blocks.VERB_CALLBACK)(ack=self._ack_verb_view, lazy=[self._on_verb_view])
+        app.shortcut(SEND_TO_CUSTOMER)(ack=_ack, lazy=[self.channels.send_to_customer])
         app.view(blocks.INTAKE_CALLBACK)(ack=self._ack_intake_view, lazy=[self._on_intake_view])
 
     # slash command ---------------------------------------------------------------------------
 
     async def _on_command(self, body: dict[str, Any], respond: Any) -> None:
         user = str(body.get("user_id", ""))
-        verb, *args = (body.get("text") or "").split() or ["help"]
+        verb, *args = blocks.mrkdwn_unescape(body.get("text") or "").split() or ["help"]
         if verb.lower() == "new" and body.get("trigger_id"):
             await self._open_intake_modal(body, respond)  # the whole report as one form
             return
@@ -146,11 +148,11 @@ class SlackBot:
     async def _respond(self, body: Mapping[str, Any], respond: Any, reply: Reply,
                        card: bool = False) -> None:
         """Answer a slash command: ephemeral through response_url, else chat.postEphemeral."""
-        reply = blocks.for_slack(reply, self.command_name)
+        plain, reply = reply, blocks.for_slack(reply, self.command_name)
         ticket = reply.meta.get("ticket")
         # An engineer's `status N` is the ticket's card, with its buttons.
         as_card = card and reply.meta.get("command")
-        rendered = (blocks.card_blocks(reply.text, int(ticket)) if as_card and ticket
+        rendered = (blocks.card_blocks(plain.text, int(ticket)) if as_card and ticket
                     else blocks.reply_blocks(reply))
         if body.get("response_url"):
             await self.api.webhook(str(body["response_url"]), text=reply.text, blocks=rendered,
@@ -192,7 +194,8 @@ class SlackBot:
                          files: Sequence[IncomingFile], workspace: str = "") -> None:
         channel = str(event.get("channel"))
         thread = event.get("thread_ts")
-        msg = Incoming(CHANNEL, user, chat=channel, text=event.get("text") or "",
+        msg = Incoming(CHANNEL, user, chat=channel,
+                       text=blocks.mrkdwn_unescape(event.get("text") or ""),
                        thread=thread, files=tuple(files), workspace=workspace)
         replies = await self.inbound.dispatch(key, msg)
         if replies is None:
@@ -212,7 +215,8 @@ class SlackBot:
         if await self.channels.on_shared_mention(body, event, context):
             return  # a customer's shared channel: their message, in its thread
         key = f"slack:{body.get('event_id') or event.get('ts')}"
-        text = re.sub(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*", "", event.get("text") or "")
+        text = blocks.mrkdwn_unescape(
+            re.sub(r"^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*", "", event.get("text") or ""))
         verb, *args = text.split() or ["help"]
         channel = str(event.get("channel"))
         thread = event.get("thread_ts") or event.get("ts")

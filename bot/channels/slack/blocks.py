@@ -32,6 +32,12 @@ MULTILINE = {"description", "steps", "error_text", "attachments_missing_reason",
              "severity_reason", "remote_access_how"}
 
 register({
+    "slack.send.only_thread": {
+        "en": "Send to customer works on a person's message in a ticket's thread (not on the "
+              "ticket's card).",
+        "tr": "Müşteriye gönder, bir kaydın ileti dizisindeki bir kişinin mesajında çalışır "
+              "(kaydın kartında değil).",
+    },
     "slack.modal.title": {"en": "Report a problem", "tr": "Sorun bildir"},
     "slack.modal.submit": {"en": "Open ticket", "tr": "Kayıt aç"},
     "slack.modal.cancel": {"en": "Cancel", "tr": "Vazgeç"},
@@ -86,6 +92,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def section(text: str) -> dict[str, Any]:
+    """A section of ``text``, which is mrkdwn already (see :func:`for_slack`)."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
 
 
@@ -136,6 +143,13 @@ MAX_BLOCKS = 50  # blocks in one message (Slack's limit)
 def mrkdwn_escape(text: str) -> str:
     """User text made literal in mrkdwn: ``&``, ``<`` and ``>`` as Slack asks."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn_unescape(text: str) -> str:
+    """Text as the person typed it: Slack sends ``&``, ``<`` and ``>`` of message and command
+    text escaped; undone once, so the stored report holds their characters and length limits
+    count them (mentions and links stay as Slack wrote them: ``<@U…>``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _entity_safe(text: str, limit: int) -> int:
@@ -200,7 +214,8 @@ def card_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, A
 
 
 def page_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, Any]]:
-    """An on-call page: its text and one "Take it" button (the ``ack`` of the ticket)."""
+    """An on-call page: its text (mrkdwn, escaped by the caller) and one "Take it" button
+    (the ``ack`` of the ticket)."""
     return [section(text), {"type": "actions", "block_id": f"page_{ticket_id}", "elements": [
         {"type": "button", "action_id": "ticket_ack", "style": "danger",
          "text": _plain(take_label(lang), 75), "value": str(ticket_id)}]}]
@@ -315,7 +330,9 @@ def slack_commands(text: str, command: str = "/destek") -> str:
 
 
 def for_slack(reply: Reply, command: str = "/destek") -> Reply:
-    """A neutral reply as Slack users type its commands."""
-    text = slack_commands(reply.text, command)
+    """A neutral reply as Slack mrkdwn: its text escaped (``&``, ``<``, ``>``: a customer's
+    words quoted in it are never markup), then its commands as Slack users type them (the
+    command may itself be markup: ``<@U…>`` in a shared channel)."""
+    text = slack_commands(mrkdwn_escape(reply.text), command)
     return reply if text == reply.text else replace(reply, text=text)
 

@@ -35,10 +35,10 @@ class SlackSender:
                 return await self._upload(msg, msg.file)
             # Every text is escaped: a customer's words relayed to the engineers must not
             # become markup (``<!channel>``, ``<@U…>``, links); our messages carry none.
+            text = slack_commands(mrkdwn_escape(msg.text), self.command)
             resp = await self.client.chat_postMessage(
-                channel=msg.target, text=mrkdwn_escape(slack_commands(msg.text, self.command)),
-                thread_ts=msg.thread or None,
-                blocks=self._blocks(msg),
+                channel=msg.target, text=text, thread_ts=msg.thread or None,
+                blocks=self._blocks(msg, text),
                 metadata={"event_type": SLACK_EVENT_TYPE, "event_payload": {"key": msg.key}},
             )
         except SlackApiError as exc:
@@ -47,13 +47,13 @@ class SlackSender:
         return str(ts) if ts else None
 
     @staticmethod
-    def _blocks(msg: Outgoing) -> list[dict[str, Any]] | None:
+    def _blocks(msg: Outgoing, mrkdwn: str) -> list[dict[str, Any]] | None:
         payload = msg.payload or {}
         ticket = payload.get("ticket")
         if payload.get("kind") == "ticket_opened" and isinstance(ticket, int):
-            return card_blocks(msg.text, ticket)
+            return card_blocks(msg.text, ticket)  # escapes the plain text itself
         if payload.get("kind") == "page" and isinstance(ticket, int):
-            return page_blocks(msg.text, ticket, str(payload.get("lang") or "en"))
+            return page_blocks(mrkdwn, ticket, str(payload.get("lang") or "en"))
         return None
 
     async def _upload(self, msg: Outgoing, path: Path) -> str | None:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from handlers.customer_verbs import VERBS as CUSTOMER_VERBS
+from handlers.i18n import t
+from handlers.identity import contact_language, lookup_contact
 from handlers.types import Incoming, IncomingFile, Reply
 from storage import deliveries
 from storage.chats import customer_of_chat
@@ -86,6 +88,7 @@ def shared_incoming(event: Mapping[str, Any], workspace: str, bot_user: str | No
     """A message in a customer's shared channel: its thread is the conversation (a top-level
     message starts its own); ``@destek VERB`` is the customer's command VERB."""
     mentioned, text = bot_mention(event.get("text") or "", bot_user)
+    text = blocks.mrkdwn_unescape(text)
     words = text.split()
     command = words[0].lower() if mentioned and words else None
     if command is not None and command not in CUSTOMER_VERBS:
@@ -153,7 +156,8 @@ class Channels:
         thread = event.get("thread_ts")
         if channel in self.engineers_channels() and thread and thread != event.get("ts"):
             files = await bot.api.download(event.get("files") or [])
-            msg = Incoming(CHANNEL, str(user), chat=channel, text=event.get("text") or "",
+            msg = Incoming(CHANNEL, str(user), chat=channel,
+                           text=blocks.mrkdwn_unescape(event.get("text") or ""),
                            thread=str(thread), files=tuple(files), workspace=workspace)
             replies = await bot.inbound.dispatch(key, msg)
             for reply in replies or ():  # to the writer only: the card's thread stays theirs
@@ -201,6 +205,24 @@ class Channels:
         await bot.api.call(bot.api.client.chat_postEphemeral, channel=msg.chat,
                            user=msg.user_key, text=reply.text,
                            blocks=blocks.reply_blocks(reply), thread_ts=msg.thread)
+
+    async def send_to_customer(self, body: Mapping[str, Any]) -> None:
+        """The "Send to customer" message action on a message in a ticket's thread: its text
+        goes to the customer as the public reply of whoever chose the action (staff only: the
+        dispatch checks). The thread's first message (the card) is never sent."""
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id") or "")
+        user = str((body.get("user") or {}).get("id") or "")
+        thread = message.get("thread_ts")
+        text = blocks.mrkdwn_unescape(message.get("text") or "").strip()
+        msg = Incoming(CHANNEL, user, chat=channel, thread=thread, text=f"reply {text}")
+        if not thread or thread == message.get("ts") or message.get("bot_id") or not text:
+            lang = await self.bot.db(
+                lambda s: contact_language(lookup_contact(s, CHANNEL, user), None, None))
+            await self.ephemeral(msg, Reply(t("slack.send.only_thread", lang)), shared=False)
+            return
+        for reply in await self.bot.inbound.dispatch(None, msg) or ():
+            await self.ephemeral(msg, reply, shared=False)
 
     def mention_command(self) -> str:
         """How people in a shared channel type a command: ``@destek VERB`` (the vendor's
