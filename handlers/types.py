@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 # The ``button_step`` of a pressed command button (a page's "Take it", suggest's "Link", "Remote
 # access is ready"): its value is a command line run as the person who pressed it.
 COMMAND_STEP = "cmd"
+# A reply's meta key: the reply is also queued in the outbox under this key (delayed), and the
+# adapter that answered with it settles that row (``bot.channels.pipeline.Pipeline.posted``).
+OUTBOX_META = "outbox"
 
 
 @dataclass(frozen=True, slots=True)

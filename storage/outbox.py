@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -193,6 +193,17 @@ def mark_sent(session: Session, message_id: int, now: datetime, external_id: str
     if msg is not None:
         msg.status, msg.sent_at, msg.external_id, msg.last_error = SENT, now, external_id, None
         session.add(msg)
+
+
+def settle(session: Session, key: str, now: datetime, external_id: str | None) -> bool:
+    """The message of ``key`` was delivered another way (answered directly by the channel
+    adapter): marked sent, unless a worker has claimed it already (one conditional UPDATE, as
+    a claim is). True when it was settled."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.key) == key, col(OutboxMessage.status) == PENDING)
+        .values(status=SENT, sent_at=now, external_id=external_id, last_error=None))
+    return bool(getattr(done, "rowcount", 0))
 
 
 def mark_retry(session: Session, message_id: int, at: datetime, error: str) -> None:

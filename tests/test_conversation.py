@@ -253,3 +253,30 @@ def test_a_100_kb_paste_is_kept_whole_and_relayed_clipped(world: Driver) -> None
     assert kinds(world, ticket)[-1] == ("follow-up", paste)  # the ticket keeps all of it
     relayed = [m for m in rows(world, ticket) if "00000 ERROR" in m.text]
     assert relayed and all(len(m.text) < 1700 and m.text.endswith("…") for m in relayed)
+
+
+async def test_the_customer_learns_the_ticket_opened_even_if_the_adapter_died(
+        world: Driver) -> None:
+    """#17 item 18: the confirmation is also queued, delayed; an adapter that answered settles
+    it, one that died before answering leaves it to the worker: sent once, after the grace."""
+    from bot.channels.telegram import TelegramSender
+    from bot.jobs.delivery import DeliveryWorker
+
+    from .fakes.telegram_server import FakeTelegram
+
+    ticket = report(world)  # the handlers' reply was never posted: the adapter "died"
+    fake = await FakeTelegram().start()
+    try:
+        worker = DeliveryWorker(world.engine, {
+            "telegram": TelegramSender(fake.token, fake.base_url)}, now=world.clock)
+        await worker.run_once()
+        mine = [c for c in fake.sent(chat_id=int(AYSE)) if "kayıt açıldı" in c.params["text"]]
+        assert mine == []  # within the grace: the adapter may still answer
+        world.clock.advance(minutes=3)
+        await worker.run_once()
+        await worker.run_once()
+        mine = [c for c in fake.sent(chat_id=int(AYSE)) if "kayıt açıldı" in c.params["text"]]
+        assert len(mine) == 1 and f"#{ticket.id}" in mine[0].params["text"]
+        await worker.stop()
+    finally:
+        await fake.stop()

@@ -152,7 +152,13 @@ def test_full_report_opens_a_ticket_with_local_due_times(world: Driver) -> None:
         kinds = [e.kind for e in s.exec(select(TicketEvent).where(TicketEvent.ticket_id == t.id))]
         assert kinds[0] == "opened" and "attachments" in kinds
         keys = sorted(m.key for m in s.exec(select(OutboxMessage)))
-        assert keys == [f"ticket:{t.id}:opened:slack:C0ENG", f"ticket:{t.id}:opened:telegram:-42"]
+        assert keys == [f"ticket:{t.id}:confirmation", f"ticket:{t.id}:opened:slack:C0ENG",
+                        f"ticket:{t.id}:opened:telegram:-42"]
+        # The confirmation's safety copy waits for the adapter to settle it (3 minutes).
+        safety = s.exec(select(OutboxMessage).where(
+            OutboxMessage.key == f"ticket:{t.id}:confirmation")).one()
+        assert safety.status == "pending" and safety.next_attempt_at == t.reported_at + \
+            timedelta(minutes=3) and "kayıt açıldı" in safety.text
         assert list(s.exec(select(DialogSession))) == []
 
 

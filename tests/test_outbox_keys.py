@@ -20,6 +20,7 @@ EXPECTED = [
     ("ticket_event_for_engineers", (12, 345, 1), "ticket:12:event:345:engineers:1"),
     ("ticket_opened", (12, "slack", "C0ENG"), "ticket:12:opened:slack:C0ENG"),
     ("reply_file", (12, 40, 0), "ticket:12:event:40:file:0"),
+    ("ticket_confirmation", (12,), "ticket:12:confirmation"),
     ("ai_suggestion", (12, 345, "telegram", "-100200"), "ai-suggestion:12:345:telegram:-100200"),
     ("threshold_notice", ("t12:response:90%:1795000000", "slack", "U1"),
      "t12:response:90%:1795000000:slack:U1"),

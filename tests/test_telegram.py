@@ -184,9 +184,20 @@ async def test_full_dialog_in_english_with_buttons_and_screenshot(
         assert len(atts) == 1 and atts[0].content_type == "image/jpeg" and atts[0].size == len(PNG)
         pauses = list(s.exec(select(TicketPause).where(TicketPause.ticket_id == ticket.id)))
         assert pauses[0].kind == "remote-access" and pauses[0].ended_at is None
-        cards = list(s.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)))
-        assert [c.key for c in cards] == [f"ticket:{ticket.id}:opened:telegram:-100200300"]
+        rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)))
+        assert [c.key for c in rows] == [f"ticket:{ticket.id}:opened:telegram:-100200300",
+                                         f"ticket:{ticket.id}:confirmation"]
         assert list(s.exec(select(DialogSession))) == []
+    # The confirmation was answered directly, so its safety row is settled (just after the
+    # answer reached Telegram), not re-sent, with the message id Telegram gave the answer.
+    for _ in range(500):
+        with Session(engine) as s:
+            safety = s.exec(select(OutboxMessage).where(
+                OutboxMessage.key == f"ticket:{ticket.id}:confirmation")).one()
+        if safety.status == "sent":
+            break
+        await asyncio.sleep(0.01)
+    assert safety.status == "sent" and safety.external_id
 
     # /status and /list show only the customer's own organisation.
     await omar.say(f"/status {ticket.id}", f"#{ticket.id}")

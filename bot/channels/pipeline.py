@@ -22,8 +22,8 @@ from sqlmodel import Session
 
 from handlers.dispatch import route
 from handlers.intake import IntakeConfig
-from handlers.types import Incoming, Reply
-from storage import deliveries
+from handlers.types import OUTBOX_META, Incoming, Reply
+from storage import deliveries, outbox
 from storage.clock import Clock, clock_of, system_clock
 from storage.db import session_scope
 
@@ -104,6 +104,13 @@ class Pipeline:
                 out.append(FAILED)
         return out
 
+    async def posted(self, reply: Reply, external_id: str | None = None) -> None:
+        """The adapter answered with ``reply``: a reply also queued in the outbox (the new
+        ticket's confirmation) is settled, so the worker does not send it again."""
+        key = reply.meta.get(OUTBOX_META)
+        if key:
+            await self.db(settle_posted, [(key, external_id)])
+
     @asynccontextmanager
     async def in_order(self, user: str) -> AsyncIterator[None]:
         """One user's messages one after another, in arrival order (the lock is FIFO and is
@@ -119,3 +126,15 @@ class Pipeline:
                 del self._locks[user]
             else:
                 self._locks[user] = (lock, users - 1)
+
+
+def settle_posted(session: Session, posted: Sequence[tuple[str, str | None]]) -> None:
+    """Mark the outbox rows of replies an adapter answered with as sent."""
+    now = clock_of(session)()
+    for key, external_id in posted:
+        outbox.settle(session, key, now, external_id)
+
+
+def answered_keys(replies: Sequence[Reply]) -> list[tuple[str, str | None]]:
+    """The outbox keys of ``replies`` that an in-process channel (the console) shows itself."""
+    return [(r.meta[OUTBOX_META], None) for r in replies if r.meta.get(OUTBOX_META)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -18,9 +18,9 @@ from .. import hooks
 from ..dialog import FIELDS, FieldContext, Invalid, propose_severity, version_row
 from ..i18n import t
 from ..identity import Identity
-from ..notify import keys
+from ..notify import keys, tell_customer
 from ..text import strip_nul
-from ..types import Reply
+from ..types import OUTBOX_META, Reply
 from ..vocabulary import clock_name, local_when
 from .config import IntakeConfig
 from .prompts import out_of_hours_note
@@ -36,6 +36,8 @@ class Opened:
     replies: list[Reply]
 
 
+# How long the confirmation's outbox row waits for the adapter's direct answer to settle it.
+CONFIRMATION_GRACE = timedelta(minutes=3)
 REPORT_COLUMNS = ("version_text", "environment", "description", "steps", "error_text",
                   "attachments_missing_reason", "production_down", "workaround_available",
                   "users_affected", "severity_reason", "remote_access", "remote_access_how",
@@ -121,7 +123,13 @@ def open_from_answers(session: Session, cfg: IntakeConfig, ident: Identity,
     session.flush()
     enqueue_cards(session, cfg, ticket, ident, product, now)
     hooks.ticket_opened_on_commit(session, ticket.id)  # type: ignore[arg-type]
-    return Opened(ticket, [opened_reply(session, cfg, ident, ticket, lang, now)])
+    reply = opened_reply(session, cfg, ident, ticket, lang, now)
+    # The adapter answers with this at once and settles the row (bot.channels.pipeline); if
+    # it dies between this commit and its answer, the worker sends it after the grace: the
+    # customer always learns their ticket opened.
+    key = keys.ticket_confirmation(ticket.id)
+    tell_customer(session, ticket, key, reply.text, not_before=now + CONFIRMATION_GRACE)
+    return Opened(ticket, [replace(reply, meta={**reply.meta, OUTBOX_META: key})])
 
 
 def opened_reply(session: Session, cfg: IntakeConfig, ident: Identity, ticket: Ticket,

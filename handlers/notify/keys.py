@@ -26,6 +26,7 @@ __all__ = [
     "sla_digest",
     "threshold_escalation",
     "threshold_notice",
+    "ticket_confirmation",
     "ticket_event_for_customer",
     "ticket_event_for_engineers",
     "ticket_opened",
@@ -43,6 +44,11 @@ def ticket_event_for_customer(ticket_id: RowId, event_id: RowId) -> str:
 def ticket_event_for_engineers(ticket_id: RowId, event_id: RowId, index: int) -> str:
     """The engineers' notice of one audit event, to their ``index``-th destination."""
     return f"ticket:{ticket_id}:event:{event_id}:engineers:{index}"
+
+
+def ticket_confirmation(ticket_id: RowId) -> str:
+    """The customer's "ticket #N is open" (also answered directly; this row is its safety)."""
+    return f"ticket:{ticket_id}:confirmation"
 
 
 def reply_file(ticket_id: RowId, event_id: RowId, index: int) -> str:

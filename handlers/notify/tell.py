@@ -5,6 +5,7 @@ the delivery worker sends it after the transaction commits."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -22,12 +23,13 @@ CHANNEL_LANG = "en"
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, text: str,
-                  payload: dict[str, Any] | None = None) -> None:
+                  payload: dict[str, Any] | None = None,
+                  not_before: datetime | None = None) -> None:
     """Queue ``text`` (once per ``key``) in the conversation where the ticket was reported;
-    ``payload`` ``{"file": PATH}`` sends a file with it."""
+    ``payload`` ``{"file": PATH}`` sends a file with it; not sent before ``not_before``."""
     target = ticket.channel_chat or ticket.channel_user or str(ticket.contact_id)
     outbox.enqueue(session, key, ticket.channel, target, text, thread=ticket.channel_thread,
-                   ticket_id=ticket.id, payload=payload)
+                   ticket_id=ticket.id, payload=payload, not_before=not_before)
 
 
 def tell_customer_about(session: Session, ticket: Ticket, event: TicketEvent, text: str) -> None:

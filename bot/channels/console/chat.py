@@ -28,6 +28,7 @@ from storage.clock import Clock, system_clock
 from storage.db import session_scope
 from storage.directory import find_contact
 
+from ..pipeline import answered_keys, settle_posted
 from .inbound import CHANNEL, to_incoming
 from .render import render
 from .terminal import Terminal
@@ -80,6 +81,7 @@ def run_console(
         nonlocal buttons
         with session_scope(engine, now) as s:
             replies = route(s, cfg, msg, now())
+            settle_posted(s, answered_keys(replies))  # shown right below, in this process
         commands = [r for r in replies if r.choices and r.meta.get("step") == COMMAND_STEP]
         buttons = tuple(c.value for c in commands[-1].choices) if commands else ()
         return replies

@@ -351,6 +351,8 @@ class SlackBot:
             resp = await self.api.call(self.api.client.chat_postMessage, channel=channel,
                                     text=reply.text, blocks=blocks.reply_blocks(reply),
                                     thread_ts=thread)
+            if resp is not None:
+                await self.inbound.posted(reply, str(resp.get("ts") or "") or None)
             ticket = reply.meta.get("ticket")
             if resp is not None and ticket and opener and thread is None:
                 await self.db(_set_thread, int(ticket), channel, str(resp.get("ts")), opener)

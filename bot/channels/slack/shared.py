@@ -195,8 +195,11 @@ class Channels:
         """A reply in the message's thread."""
         bot = self.bot
         reply = blocks.for_slack(reply, self.mention_command())
-        await bot.api.call(bot.api.client.chat_postMessage, channel=msg.chat, text=reply.text,
-                           blocks=blocks.reply_blocks(reply), thread_ts=msg.thread)
+        resp = await bot.api.call(bot.api.client.chat_postMessage, channel=msg.chat,
+                                  text=reply.text, blocks=blocks.reply_blocks(reply),
+                                  thread_ts=msg.thread)
+        if resp is not None:
+            await bot.inbound.posted(reply, str(resp.get("ts") or "") or None)
 
     async def ephemeral(self, msg: Incoming, reply: Reply, shared: bool = True) -> None:
         """A reply only the writer sees, in the message's thread."""

@@ -257,7 +257,8 @@ class TelegramChannel:
             *first, last = message_parts(reply.text)  # Telegram: 4096 characters a message
             for part in first:
                 await bot.send_message(chat_id, part)
-            await bot.send_message(chat_id, last, reply_markup=keyboard(reply))
+            sent = await bot.send_message(chat_id, last, reply_markup=keyboard(reply))
+            await self.inbound.posted(reply, str(sent.message_id))
             chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
             if chart is not None and chart.is_file():  # /report: the chart follows its summary
                 with chart.open("rb") as fh:
