@@ -19,6 +19,7 @@ from handlers.commands import VERBS
 from handlers.dialog import FieldDef, FieldKind
 from handlers.i18n import register, t
 from handlers.oncall import take_label
+from handlers.text import line_parts
 from handlers.types import COMMAND_STEP, Choice, Reply
 
 INTAKE_CALLBACK = "intake_modal"
@@ -162,25 +163,7 @@ def _entity_safe(text: str, limit: int) -> int:
 def _chunks(text: str, limit: int) -> list[str]:
     """``text`` (escaped) in pieces of at most ``limit`` characters, cut at line ends; a longer
     line is cut where it must, never inside an ``&…;`` entity."""
-    out: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = _entity_safe(line, limit)
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:cut])
-            line = line[cut:]
-        joined = f"{current}\n{line}" if current else line
-        if len(joined) > limit:
-            out.append(current)
-            current = line
-        else:
-            current = joined
-    if current or not out:
-        out.append(current)
-    return out
+    return line_parts(text, limit, cut=_entity_safe)
 
 
 def card_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from telegram.constants import MessageLimit
 
 from handlers import customer_verbs
 from handlers.i18n import register, t
+from handlers.text import line_parts
 from handlers.types import COMMAND_STEP, Reply
 
 register({
@@ -70,26 +71,4 @@ def _units(text: str) -> int:
 def message_parts(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     """``text`` as messages of at most ``limit`` units, cut at line ends where it can (a longer
     line is cut where it must): a staff ``status N`` report can be longer than one message."""
-    if _units(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while _units(line) > limit:
-            cut = limit
-            while (over := _units(line[:cut]) - limit) > 0:
-                cut -= (over + 1) // 2  # a character is one or two units
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:]
-        joined = f"{current}\n{line}" if current else line
-        if _units(joined) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = joined
-    if current:
-        parts.append(current)
-    return [p for p in parts if p.strip()] or [text[:limit]]
+    return line_parts(text, limit, size=_units)
