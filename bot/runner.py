@@ -97,11 +97,11 @@ def _dashboard(ctx: RunContext) -> Service | None:
         return None
     from sla import load_policy
 
-    from .web import DashboardService, create_app
+    from .web import DashboardService, WebOptions, create_app
 
     web = create_app(policy=load_policy(ctx.settings.policy_path), engine=ctx.engine,
-                     secret=ctx.settings.dashboard_secret, now=ctx.now,
-                     refresh_seconds=ctx.settings.dashboard_refresh)
+                     now=ctx.now, refresh_seconds=ctx.settings.dashboard_refresh,
+                     options=WebOptions.from_settings(ctx.settings))
     return DashboardService(web, ctx.settings.http_host, ctx.settings.dashboard_port)
 
 

@@ -27,6 +27,7 @@ from .tickets import (
     TicketEvent,
     TicketPause,
 )
+from .web import DashboardSession, LoginFailure
 
 __all__ = [
     "AISubscription",
@@ -37,12 +38,14 @@ __all__ = [
     "Contract",
     "ContractProduct",
     "Customer",
+    "DashboardSession",
     "Deflection",
     "DialogSession",
     "HeldMessage",
     "HOME_WORKSPACE",
     "KnownError",
     "Lease",
+    "LoginFailure",
     "OncallOverride",
     "OncallRotation",
     "OutboxMessage",
