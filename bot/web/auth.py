@@ -74,13 +74,15 @@ def set_password(session: Session, ref: str, password: str) -> Contact:
 
 
 def resolve(session: Session, ref: str) -> Contact | None:
-    """The contact a login name means: a chat user id, an exact name, an id, the e-mail or
-    the name without case or accents (when one contact has it). Always the same two queries,
+    """The staff contact a login name means: a chat user id, an exact name, an id, the e-mail
+    or the name without case or accents (when one contact has it). Always the same two queries,
     found or not, so the lookup does not tell names apart by its time."""
     ref = ref.strip()
     by_identity = set(session.exec(select(ContactIdentity.contact_id).where(
         ContactIdentity.external_id == ref)))
-    contacts = list(session.exec(select(Contact).order_by(col(Contact.id))))
+    # Staff only: customers never log in, so they need not be candidates (nor loaded).
+    contacts = list(session.exec(select(Contact).where(col(Contact.role).in_(STAFF))
+                                 .order_by(col(Contact.id))))
     if not ref:
         return None
     lower, key = ref.lower(), name_key(ref)

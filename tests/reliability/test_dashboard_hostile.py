@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -399,12 +399,3 @@ def test_every_name_costs_the_same_work(engine: Engine, policy: Policy,
     figures("dashboard.timing", db=engine.dialect.name, names=len(attempts),
             scrypt_per_attempt=1, selects_per_refusal=refused.pop())
 
-
-def test_times_are_utc_aware(engine: Engine) -> None:
-    """Session expiry is compared as aware UTC on both stores."""
-    with session_scope(engine) as s:
-        s.add(DashboardSession(token_hash="0" * 64, contact_id=1,
-                               expires_at=datetime(2030, 1, 1, tzinfo=UTC)))
-    with session_scope(engine) as s:
-        row = s.exec(select(DashboardSession)).one()
-        assert row.expires_at.tzinfo is not None and row.created_at is not None
