@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -65,8 +66,22 @@ class Settings(TelegramSettings, SlackSettings):
     http_port: int = Field(default=8080, alias="DESTEK_HTTP_PORT")
     # Dashboard (bot/web/): own port on DESTEK_HTTP_HOST; 0 = not started by `run`.
     dashboard_port: int = Field(default=8090, alias="DESTEK_DASHBOARD_PORT")
+    # No longer used: dashboard sessions are server-side (kept so old .env files still load).
     dashboard_secret: str | None = Field(default=None, alias="DESTEK_DASHBOARD_SECRET")
     dashboard_refresh: int = Field(default=15, alias="DESTEK_DASHBOARD_REFRESH")
+    # Dashboard security (bot/web/security.py, sessions.py). Secure cookie: auto = when the
+    # request is HTTPS (X-Forwarded-Proto counts only from a trusted proxy).
+    dashboard_cookie_secure: Literal["auto", "true", "false"] = Field(
+        default="auto", alias="DESTEK_COOKIE_SECURE")
+    # Addresses / networks (comma-separated) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; empty = none ("*" = any: only behind a private network).
+    dashboard_trusted_proxy: str = Field(default="", alias="DESTEK_TRUSTED_PROXY")
+    dashboard_session_hours: float = Field(default=12.0, gt=0,
+                                           alias="DESTEK_DASHBOARD_SESSION_HOURS")
+    dashboard_login_limit: int = Field(default=5, ge=0, alias="DESTEK_LOGIN_LIMIT")
+    dashboard_login_address_limit: int = Field(default=20, ge=0,
+                                               alias="DESTEK_LOGIN_ADDRESS_LIMIT")
+    dashboard_login_window: int = Field(default=15, gt=0, alias="DESTEK_LOGIN_WINDOW_MINUTES")
 
     @field_validator("engineers_destinations", "alert_destinations")
     @classmethod

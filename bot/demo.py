@@ -147,7 +147,7 @@ def _serve_dashboard_in_background(cfg: Any, pol: Policy) -> str | None:
 
     import uvicorn
 
-    from .web import create_app, dashboard_url
+    from .web import WebOptions, create_app, dashboard_url
     from .web.server import _server_class
 
     port = cfg.dashboard_port or 8090
@@ -155,9 +155,10 @@ def _serve_dashboard_in_background(cfg: Any, pol: Policy) -> str | None:
         sock = socket.create_server((cfg.http_host, port))
     except OSError:
         return None
-    web = create_app(cfg.database_url, pol, cfg.dashboard_secret,
-                     refresh_seconds=cfg.dashboard_refresh)
-    server = _server_class()(uvicorn.Config(web, log_level="warning", lifespan="off"))
+    web = create_app(cfg.database_url, pol, refresh_seconds=cfg.dashboard_refresh,
+                     options=WebOptions.from_settings(cfg))
+    server = _server_class()(uvicorn.Config(web, log_level="warning", lifespan="off",
+                                            proxy_headers=False))
     threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
                      name="demo-dashboard", daemon=True).start()
     return str(dashboard_url(cfg.http_host, port))

@@ -116,11 +116,11 @@ def _dashboard(ctx: RunContext) -> Service | None:
     # The manager's read-only dashboard on DESTEK_DASHBOARD_PORT (0 = off).
     if ctx.settings.dashboard_port <= 0:
         return None
-    from .web import DashboardService, create_app
+    from .web import DashboardService, WebOptions, create_app
 
-    web = create_app(policy=ctx.load_policy(), engine=ctx.engine,
-                     secret=ctx.settings.dashboard_secret, now=ctx.now,
-                     refresh_seconds=ctx.settings.dashboard_refresh)
+    web = create_app(policy=ctx.load_policy(), engine=ctx.engine, now=ctx.now,
+                     refresh_seconds=ctx.settings.dashboard_refresh,
+                     options=WebOptions.from_settings(ctx.settings))
     return DashboardService(web, ctx.settings.http_host, ctx.settings.dashboard_port)
 
 

@@ -28,6 +28,7 @@ from storage.models import TicketPause
 from tests.pg import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
+ORIGIN = {"Origin": "http://testserver"}  # what a browser sends with the login form
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wednesday 12:00 in Istanbul: open
 CHROMIUM = os.environ.get("DESTEK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -98,8 +99,8 @@ def test_login_refusals(app_engine: Engine, policy: Policy) -> None:
             set_password(s, "Ayşe Demir", "long-enough")
         with pytest.raises(RecordError, match="8 characters"):
             set_password(s, "Elif Şahin", "short")
-    web = create_app(engine=app_engine, policy=policy, secret="t", now=lambda: NOW)
-    with TestClient(web) as client:
+    web = create_app(engine=app_engine, policy=policy, now=lambda: NOW)
+    with TestClient(web, headers=ORIGIN) as client:
         assert client.get("/", follow_redirects=False).headers["location"] == "/login"
         assert client.get("/api/tickets").status_code == 401
         for name, pw in [("Ayşe Demir", "customer-pass"), ("Elif Şahin", "nope"),
@@ -132,14 +133,18 @@ def test_login_refusals(app_engine: Engine, policy: Policy) -> None:
         assert client.get("/ticket/1").status_code == 200
         for bad in ("123456789012345678901234", "²", "0", "abc", "2147483648"):
             assert client.get(f"/ticket/{bad}").status_code == 404, bad
+        token = client.cookies["destek_dashboard"]
         client.post("/logout")
         assert client.get("/api/tickets").status_code == 401
-    # A session signed with another secret is not accepted.
-    other = create_app(engine=app_engine, policy=policy, secret="other", now=lambda: NOW)
-    with TestClient(web) as a, TestClient(other) as b:
+        # Logout ended the session on the server: the same cookie, copied back, is refused.
+        client.cookies.set("destek_dashboard", token)
+        assert client.get("/api/tickets").status_code == 401
+    # Sessions are rows of the shared database: a second app (replica) knows them.
+    other = create_app(engine=app_engine, policy=policy, now=lambda: NOW)
+    with TestClient(web, headers=ORIGIN) as a, TestClient(other) as b:
         a.post("/login", data={"name": "Elif Şahin", "password": "manager-pass"})
-        b.cookies.update(a.cookies)
-        assert b.get("/api/tickets").status_code == 401
+        b.cookies.set("destek_dashboard", a.cookies["destek_dashboard"])
+        assert b.get("/api/tickets").status_code == 200
 
 
 @pytest.fixture
@@ -148,8 +153,17 @@ def served(app_engine: Engine, policy: Policy) -> Iterator[str]:
 
     import uvicorn
 
-    web = create_app(engine=app_engine, policy=policy, secret="browser-test",
-                     now=lambda: NOW, refresh_seconds=30)
+    # Hostile summaries on the page the countdowns run on: `<!--<script>` once disabled them
+    # (the HTML parser swallowed the script's end), `</script>…` would run code.
+    with session_scope(app_engine, lambda: NOW) as s:
+        first = tickets.get_ticket(s, 1)
+        first.summary = "<!--<script>"
+        s.add(first)
+        tickets.open_ticket(s, policy, directory.get_customer(s, "ACME"),
+                            directory.find_contact(s, "Ayşe Demir"), "premium",
+                            "</script><script>alert(1)</script>", "S3",
+                            NOW - timedelta(minutes=5))
+    web = create_app(engine=app_engine, policy=policy, now=lambda: NOW, refresh_seconds=30)
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(web, log_level="warning", lifespan="off"))
@@ -178,6 +192,11 @@ def test_dashboard_in_chromium(served: str) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            blocked: list[str] = []  # the page must not trip its own Content-Security-Policy
+            page.on("console", lambda m: blocked.append(m.text)
+                    if "Content Security Policy" in m.text else None)
             page.goto(served + "/")
             assert page.url.endswith("/login")
             page.fill("#name", "Elif Şahin")
@@ -196,8 +215,14 @@ def test_dashboard_in_chromium(served: str) -> None:
             assert "paused" in page.locator("#t2 td.clock[data-kind=response]").inner_text()
             # The countdown ticks in the browser while the calendar is open.
             before = page.evaluate("DATA.find(t => t.number === 1).clocks[0].remaining")
+            # A function, not an expression string: the page's CSP forbids eval, which
+            # Playwright would use to poll a string.
             page.wait_for_function(
-                f"DATA.find(t => t.number === 1).clocks[0].remaining < {before}", timeout=5000)
+                "b => DATA.find(t => t.number === 1).clocks[0].remaining < b", arg=before,
+                timeout=5000)
+            assert page.inner_text("#t1 td:nth-child(6)") == "<!--<script>"
+            assert page.inner_text("#t4 td:nth-child(6)") == \
+                "</script><script>alert(1)</script>"
             paused = page.evaluate("DATA.find(t => t.number === 2).clocks[0].remaining")
             assert paused == 4 * 3600 - 0  # nothing elapsed: reported and paused off hours
             page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
@@ -212,9 +237,13 @@ def test_dashboard_in_chromium(served: str) -> None:
             page.screenshot(path=str(artifacts / "dashboard-ticket.png"), full_page=True)
             page.goto(served + "/report?month=2026-11")
             page.wait_for_function(
-                "document.getElementById('chart').complete && "
+                "() => document.getElementById('chart').complete && "
                 "document.getElementById('chart').naturalWidth > 0", timeout=20000)
             assert "Service levels" in page.inner_text("body")
+            assert dialogs == [] and blocked == [], (dialogs, blocked)
+            page.click("#logout")
+            page.wait_for_selector("#login")
+            assert page.url.endswith("/login")
         finally:
             browser.close()
     assert (artifacts / "dashboard.png").stat().st_size > 10_000
@@ -272,8 +301,8 @@ def test_ticket_page_is_the_whole_report_with_downloads(app_engine: Engine, poli
     gone_path.unlink()  # a row whose file is lost: a 404, not a 500
     n = found.ticket
     url = f"/ticket/{n}/attachments/{found.trace_id}"
-    web = create_app(engine=app_engine, policy=policy, secret="t", now=lambda: NOW)
-    with TestClient(web) as client:
+    web = create_app(engine=app_engine, policy=policy, now=lambda: NOW)
+    with TestClient(web, headers=ORIGIN) as client:
         r = client.get(url, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login"
         assert client.get(f"/ticket/{n}", follow_redirects=False).status_code == 303

@@ -53,7 +53,7 @@ def _schema_drift(url: str) -> list[object]:
 
 def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == _head() == "0008"
+    assert current_revision(empty_db_url) == _head() == "0009"
     assert _schema_drift(empty_db_url) == []
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())
@@ -65,6 +65,10 @@ def test_head_downgrades_one_step_and_back(empty_db_url: str) -> None:
     from alembic import command
 
     upgrade(empty_db_url)
+    command.downgrade(alembic_config(empty_db_url), "0008")
+    engine = make_engine(empty_db_url)
+    assert "dashboard_sessions" not in inspect(engine).get_table_names()
+    engine.dispose()
     command.downgrade(alembic_config(empty_db_url), "0007")
     engine = make_engine(empty_db_url)
     assert "customer_chats" not in inspect(engine).get_table_names()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..web import create_app, dashboard_url, set_password
+from ..web import WebOptions, create_app, dashboard_url, set_password
 from .common import app, contact_app, db_policy, fail, session, settings
 
 
@@ -23,10 +23,11 @@ def dashboard(
     host = host or cfg.http_host
     if not 0 < port < 65536:
         fail(f"port {port} is not a TCP port")
-    web = create_app(cfg.database_url, db_policy(), cfg.dashboard_secret,
-                     refresh_seconds=cfg.dashboard_refresh)
+    web = create_app(cfg.database_url, db_policy(), refresh_seconds=cfg.dashboard_refresh,
+                     options=WebOptions.from_settings(cfg))
     typer.echo(f"dashboard on {dashboard_url(host, port)} (Ctrl-C stops it)")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    # proxy_headers off: the app believes X-Forwarded-* only from DESTEK_TRUSTED_PROXY.
+    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @contact_app.command("password")

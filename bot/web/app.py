@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +14,11 @@ from sqlmodel import col, select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from handlers import ticket_report
 from handlers.reports import monthly_report
@@ -30,7 +29,9 @@ from storage.clock import system_clock
 from storage.db import engine_for, session_scope
 from storage.models import Attachment, Contact, Customer, Ticket
 
-from .auth import REFUSED, STAFF, authenticate
+from . import sessions as web_sessions
+from .assets import CSS, TICKER_JS
+from .auth import REFUSED, STAFF, account_key, check_login, resolve
 from .data import clock_rows, open_tickets, timeline
 from .pages import (
     e,
@@ -42,6 +43,7 @@ from .pages import (
     ticket_head_html,
     ticket_list_html,
 )
+from .security import COOKIE, SecurityHeaders, WebOptions, same_origin
 
 log = logging.getLogger("destek.dashboard")
 
@@ -49,14 +51,13 @@ log = logging.getLogger("destek.dashboard")
 def create_app(
     database_url: str | None = None,
     policy: Policy | None = None,
-    secret: str | None = None,
     now: Callable[[], datetime] | None = None,
     refresh_seconds: int = 15,
     engine: Engine | None = None,
-    https_only: bool = False,
+    options: WebOptions | None = None,
 ) -> Starlette:
-    """The dashboard app. ``secret`` signs the session cookie (random per process when None:
-    sessions then end with a restart)."""
+    """The dashboard app on ``engine`` (or ``database_url``). ``options``: cookies, the trusted
+    proxy, session lifetime and login throttling (``WebOptions.from_settings``)."""
     if engine is None:
         assert database_url is not None
         engine = engine_for(database_url)
@@ -67,13 +68,15 @@ def create_app(
     pol: Policy = policy
     eng: Engine = engine
     clock = now or system_clock
+    opts = options or WebOptions()
 
     def user_of(request: Request) -> Contact | None:
-        uid = request.session.get("uid")
-        if not isinstance(uid, int):
+        token = request.cookies.get(COOKIE)
+        if not token:
             return None
         with session_scope(eng, clock) as s:
-            c = s.get(Contact, uid)
+            uid = web_sessions.session_contact(s, token, clock())
+            c = s.get(Contact, uid) if uid is not None else None
             if c is None or c.role not in STAFF or not c.active:
                 return None
             s.expunge(c)
@@ -83,29 +86,76 @@ def create_app(
         return login_page()
 
     async def login_post(request: Request) -> HTTPResponse:
+        if not same_origin(request):
+            log.warning("dashboard login refused: not from the dashboard's own page")
+            return PlainTextResponse(CROSS_SITE, status_code=403)
         body = (await request.body()).decode("utf-8", "replace")
         form = {k: v[0] for k, v in parse_qs(body).items()}
+        # NUL cannot reach PostgreSQL (and names have none): replaced, so the same queries
+        # still run and simply match nobody.
+        name = form.get("name", "")[:200].replace("\x00", "\ufffd")
+        password = form.get("password", "")[:1000]
+        address = request.client.host if request.client else "unknown"
+        old_token = request.cookies.get(COOKIE)
 
-        def check() -> tuple[int, str] | None:
+        def attempt() -> str | web_sessions.Locked | None:
+            at = clock()
             with session_scope(eng, clock) as s:
-                c = authenticate(s, form.get("name", ""), form.get("password", ""))
-                return None if c is None else (c.id or 0, c.name)
+                contact = resolve(s, name)
+                account = account_key(contact, name)
+                refused = web_sessions.locked(s, opts.throttle, account, address, at)
+                if refused is not None:
+                    return refused
+                who = check_login(contact, password)
+                if who is None or who.id is None:
+                    web_sessions.record_failure(s, opts.throttle, account, address, at)
+                    return None
+                web_sessions.reset_account(s, account)
+                web_sessions.end_session(s, old_token)  # no session fixation
+                return web_sessions.start_session(s, who.id, at, opts.session_lifetime)
 
-        who = await run_in_threadpool(check)
-        if who is None:
-            log.info("dashboard login refused for %r", form.get("name", "")[:80])
+        outcome = await run_in_threadpool(attempt)
+        if isinstance(outcome, web_sessions.Locked):
+            log.warning("dashboard login throttled (%s) for %r from %s", outcome.scope,
+                        name[:80], address)
+            locked = login_page(outcome.message, 429)
+            locked.headers["Retry-After"] = str(outcome.minutes * 60)
+            return locked
+        if outcome is None:
+            log.info("dashboard login refused for %r from %s", name[:80], address)
             return login_page(REFUSED, 401)
-        request.session.clear()
-        request.session["uid"] = who[0]
-        return RedirectResponse("/", status_code=303)
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(COOKIE, outcome, max_age=int(opts.session_lifetime.total_seconds()),
+                        path="/", secure=opts.secure(request), httponly=True, samesite="lax")
+        return resp
 
     async def logout(request: Request) -> HTTPResponse:
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
+        if not same_origin(request):
+            return PlainTextResponse(CROSS_SITE, status_code=403)
+        token = request.cookies.get(COOKIE)
+
+        def end() -> None:
+            with session_scope(eng, clock) as s:
+                web_sessions.end_session(s, token)
+
+        await run_in_threadpool(end)
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE, path="/", secure=opts.secure(request), httponly=True,
+                           samesite="lax")
+        return resp
+
+    async def static(request: Request) -> HTTPResponse:
+        name = request.path_params["name"]
+        body, kind = STATIC.get(name, ("", ""))
+        if not kind:
+            return PlainTextResponse("not found", status_code=404)
+        return HTTPResponse(body, media_type=kind, headers={"Cache-Control": "no-cache"})
 
     def filters(request: Request) -> dict[str, str | None]:
         q = request.query_params
-        return {k: (q.get(k) or None) for k in ("customer", "severity", "assignee")}
+        # A NUL cannot reach PostgreSQL: replaced, so such a filter simply matches nothing.
+        return {k: ((q.get(k) or "").replace("\x00", "\ufffd")[:200] or None)
+                for k in ("customer", "severity", "assignee")}
 
     def listing(request: Request) -> dict[str, Any]:
         f = filters(request)
@@ -239,7 +289,8 @@ def create_app(
         Route("/", index),
         Route("/login", login_get, methods=["GET"]),
         Route("/login", login_post, methods=["POST"]),
-        Route("/logout", logout, methods=["POST", "GET"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/static/{name}", static),
         Route("/api/tickets", api_tickets),
         Route("/ticket/{number}", ticket_page),
         Route("/ticket/{number}/attachments/{aid}", attachment),
@@ -247,7 +298,12 @@ def create_app(
         Route("/report.png", report_png),
         Route("/healthz", health),
     ]
-    middleware = [Middleware(SessionMiddleware, secret_key=secret or secrets.token_hex(32),
-                             session_cookie="destek_dashboard", max_age=12 * 3600,
-                             same_site="strict", https_only=https_only)]
+    # Outermost first: the proxy's X-Forwarded-For / -Proto are applied (only from a trusted
+    # proxy), then every response gets the security headers.
+    middleware = [Middleware(ProxyHeadersMiddleware, trusted_hosts=opts.trusted_proxies or []),
+                  Middleware(SecurityHeaders)]
     return Starlette(routes=routes, middleware=middleware)
+
+
+CROSS_SITE = "This form must be sent from the dashboard's own page (cross-site request refused)."
+STATIC = {"dashboard.css": (CSS, "text/css"), "ticker.js": (TICKER_JS, "text/javascript")}

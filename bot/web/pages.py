@@ -19,15 +19,17 @@ from storage.tickets import TicketView
 
 e = html.escape
 
-CSS = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .5em;
-font-size:.9em;vertical-align:top}th{background:#f3f3f3}
-.ok{background:#c8efc8}.warn{background:#ffe9a8}.hot{background:#ffbf80}
-.breached{background:#f08080;font-weight:bold}.paused{background:#ddd}.done{background:#eef4fb}
-nav a{margin-right:1em}.future{color:#888}.err{color:#b00}form.f{margin:.5em 0}
-.long{white-space:pre-wrap}tr.internal{background:#fff6d8}tr.public{background:#eef8ee}
-"""
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON safe inside ``<script type="application/json">``: ``<``, ``>`` and
+    ``&`` are written ``\\u003c``, ``\\u003e``, ``\\u0026`` (and the JavaScript line breaks
+    U+2028/9 escaped), so no text — ``</script>``, ``<!--<script>`` — can end, comment out or
+    re-open the element; ``JSON.parse`` reads the same value back."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, safe in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                      ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, safe)
+    return text
 
 
 def page(title: str, body: str, user: str | None = None, refresh: str = "") -> HTMLResponse:
@@ -36,11 +38,11 @@ def page(title: str, body: str, user: str | None = None, refresh: str = "") -> H
     if user:
         nav = (f'<nav><a href="/">Open tickets</a><a href="/report">Monthly report</a>'
                f'<span>{e(user)}</span> <form method="post" action="/logout" '
-               f'style="display:inline"><button>Log out</button></form></nav>')
+               f'class="inline"><button id="logout">Log out</button></form></nav>')
     return HTMLResponse(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)} · Destek</title>"
-        f"{refresh}<style>{CSS}</style></head><body>{nav}<h1>{e(title)}</h1>{body}"
-        "</body></html>")
+        f"{refresh}<link rel='stylesheet' href='/static/dashboard.css'></head><body>{nav}"
+        f"<h1>{e(title)}</h1>{body}</body></html>")
 
 
 def select_options(values: list[str], chosen: str | None, blank: str) -> str:
@@ -48,42 +50,6 @@ def select_options(values: list[str], chosen: str | None, blank: str) -> str:
     out = [f"<option value=''>{e(blank)}</option>"]
     out += [f"<option{' selected' if v == chosen else ''}>{e(v)}</option>" for v in values]
     return "".join(out)
-
-
-TICKER_JS = """
-<script>
-const REFRESH = %(refresh)d;
-function fmt(s){const neg=s<0;s=Math.abs(Math.floor(s));
- const h=Math.floor(s/3600),m=Math.floor((s%%3600)/60);
- const t=h?`${h}h ${String(m).padStart(2,'0')}m`:`${m}m`;return neg?`overdue ${t}`:t;}
-function colour(c){if(c.status==='breached'||c.remaining<0)return'breached';
- if(c.status==='met'||c.status==='no-target')return'done';
- if(c.status==='paused')return'paused';
- const f=c.fraction||0;return f<0.5?'ok':f<0.75?'warn':'hot';}
-let DATA=%(data)s;
-function cell(c){if(c.status==='met'||c.status==='no-target'||c.remaining===null)return c.text;
- return fmt(c.remaining)+(c.status==='paused'?' (paused)':'');}
-const ESC={'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'};
-function esc(s){return String(s).replace(/[&<>"']/g,ch=>ESC[ch]);}
-function td(c){return `<td class="clock ${colour(c)}" data-kind="${c.kind}"`+
- ` title="${esc(c.target)}, due ${esc(c.deadline||'—')}">${cell(c)}</td>`;}
-function tr(t){const clocks=t.clocks.length?t.clocks.map(td).join(''):
- '<td colspan="3">service request: no SLA clock</td>';
- return `<tr id="t${t.number}"><td><a href="/ticket/${t.number}">#${t.number}</a></td>`+
- `<td>${esc(t.customer)}</td><td>${t.severity}</td><td>${esc(t.status)}</td>`+
- `<td>${esc(t.assignee||'—')}</td><td>${esc(t.summary)}</td>${clocks}</tr>`;}
-function draw(){const body=document.getElementById('rows');if(!body)return;
- body.innerHTML=DATA.map(tr).join('');
- document.getElementById('count').textContent=DATA.length;}
-setInterval(()=>{for(const t of DATA)for(const c of t.clocks){if(c.tick>0){c.tick--;
- c.remaining--;if(c.target_seconds)c.fraction=1-c.remaining/c.target_seconds;}}draw();},1000);
-async function reload(){try{
- const r=await fetch('/api/tickets'+location.search,{credentials:'same-origin'});
- if(r.status===401){location.href='/login';return;}const j=await r.json();DATA=j.tickets;
- document.getElementById('asof').textContent=j.as_of;draw();}catch(err){}}
-setInterval(reload,REFRESH*1000);
-</script>
-"""
 
 
 def ticket_list_html(rows: list[dict[str, Any]], filters: dict[str, str | None],
@@ -95,27 +61,29 @@ def ticket_list_html(rows: list[dict[str, Any]], filters: dict[str, str | None],
         f"<select name='severity'>{select_options(choices['severity'], filters['severity'], 'all severities')}</select> "  # noqa: E501
         f"<select name='assignee'>{select_options(choices['assignee'], filters['assignee'], 'anyone')}</select> "  # noqa: E501
         "<button>Filter</button></form>")
-    head = ("<table id='tickets'><thead><tr><th>#</th><th>customer</th><th>sev</th>"
+    head = (f"<table id='tickets' data-refresh='{int(refresh)}'><thead><tr><th>#</th>"
+            "<th>customer</th><th>sev</th>"
             "<th>status</th><th>assignee</th><th>summary</th><th>response</th>"
             "<th>workaround</th><th>resolution</th></tr></thead><tbody id='rows'>")
     body_rows = []
     for r in rows:
         cells = "".join(
-            f"<td class='clock {c['colour']}' data-kind='{c['kind']}'>{e(c['text'])}</td>"
+            f"<td class='clock {e(c['colour'])}' data-kind='{e(c['kind'])}'>{e(c['text'])}</td>"
             for c in r["clocks"]) or "<td colspan='3'>service request: no SLA clock</td>"
         body_rows.append(
-            f"<tr id='t{r['number']}'><td><a href='/ticket/{r['number']}'>#{r['number']}</a>"
-            f"</td><td>{e(r['customer'])}</td><td>{r['severity']}</td><td>{e(r['status'])}</td>"
+            f"<tr id='t{int(r['number'])}'><td><a href='/ticket/{int(r['number'])}'>"
+            f"#{int(r['number'])}</a></td><td>{e(r['customer'])}</td><td>{e(r['severity'])}</td>"
+            f"<td>{e(r['status'])}</td>"
             f"<td>{e(r['assignee'] or '—')}</td><td>{e(r['summary'])}</td>{cells}</tr>")
     legend = ("<p>Colours: <span class='ok'>under 50 %</span> <span class='warn'>50–75 %</span>"
               " <span class='hot'>over 75 %</span> <span class='breached'>breached</span> "
               "<span class='paused'>paused (waiting, P17)</span> of each target's business "
               "time used.</p>")
-    data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
     return (form + f"<p><span id='count'>{len(rows)}</span> open tickets, as of "
             f"<span id='asof'>{e(as_of)}</span>; refreshes every {refresh} s.</p>" + legend
             + head + "".join(body_rows) + "</tbody></table>"
-            + TICKER_JS % {"refresh": refresh, "data": data})
+            + f"<script type='application/json' id='tickets-data'>{script_json(rows)}</script>"
+            + "<script src='/static/ticker.js'></script>")
 
 
 def md_to_html(markdown: str) -> str:
@@ -165,7 +133,7 @@ def login_page(message: str = "", status: int = 200) -> HTMLResponse:
 def ticket_head_html(t: Ticket, view: TicketView, tz: str) -> str:
     """The ticket's facts above its clocks (read while the ticket's session is open)."""
     return (
-        f"<p><b>{e(view.customer.code)}</b> · {t.severity} · {e(t.plan)} · {e(t.kind)} "
+        f"<p><b>{e(view.customer.code)}</b> · {e(t.severity)} · {e(t.plan)} · {e(t.kind)} "
         f"· {e(t.status)} · {e(view.product.name if view.product else '—')} "
         f"{e(t.version_text or '')} · assignee {e(view.assignee.name if view.assignee else '—')}"  # noqa: E501
         f" · reported {local(t.reported_at, tz)} ({e(tz)})</p>")
@@ -181,7 +149,7 @@ def report_html(report: TicketReport) -> str:
     conversation with public and internal entries marked. Every value is escaped."""
     lang = "en"
     fields = "".join(
-        f"<tr data-key='{f.key}'><th>{e(label(f.key, lang))}</th>"
+        f"<tr data-key='{e(f.key)}'><th>{e(label(f.key, lang))}</th>"
         f"<td{' class=long' if f.long else ''}>{e(shown(report, f, lang))}</td></tr>"
         for f in report.fields if shown(report, f, lang))
     files = "".join(
@@ -189,7 +157,7 @@ def report_html(report: TicketReport) -> str:
         f"<td>{e(a.content_type)}</td><td>{e(human_size(a.size))}</td></tr>"
         for a in report.attachments) or "<tr><td colspan='3'>none</td></tr>"
     talk = "".join(
-        f"<tr class='{c.visibility}'><td>{e(local(c.at, report.zone.key))}</td>"
+        f"<tr class='{e(c.visibility or '')}'><td>{e(local(c.at, report.zone.key))}</td>"
         f"<td>{e(visibility_name(c.visibility or '', lang))}</td><td>{e(c.actor)}</td>"
         f"<td>{e(c.kind)}</td><td class='long'>{e(c.text)}</td></tr>"
         for c in report.conversation) or "<tr><td colspan='5'>nothing yet</td></tr>"
@@ -207,11 +175,12 @@ def ticket_body_html(head: str, clocks: list[dict[str, Any]], items: list[dict[s
     :func:`report_html`) and the timeline."""
     clock_table = "<table id='clocks'><tr><th>target</th><th>limit</th><th>deadline</th>" \
         "<th>state</th><th>remaining</th></tr>" + "".join(
-            f"<tr><td>{c['kind']}</td><td>{e(c['target'])}</td><td>{e(c['deadline'] or '—')}"
-            f"</td><td>{e(c['status'])}</td><td class='clock {c['colour']}'>{e(c['text'])}"
+            f"<tr><td>{e(c['kind'])}</td><td>{e(c['target'])}</td>"
+            f"<td>{e(c['deadline'] or '—')}</td><td>{e(c['status'])}</td>"
+            f"<td class='clock {e(c['colour'])}'>{e(c['text'])}"
             "</td></tr>" for c in clocks) + "</table>"
     rows = "".join(
-        f"<tr class='{it['type']}{' future' if it['future'] else ''}'><td>{e(it['at'])}</td>"
+        f"<tr class='{e(it['type'])}{' future' if it['future'] else ''}'><td>{e(it['at'])}</td>"
         f"<td>{e(it['type'])}</td><td>{e(it['title'])}</td><td>{e(it['text'])}</td></tr>"
         for it in items)
     return (head + clock_table + report + "<h2>Timeline</h2><table id='timeline'><tr><th>when ("
@@ -222,7 +191,7 @@ def report_body_html(month: Month, codes: list[str], code: str | None, markdown:
     """The monthly report page body: the month and customer form, the chart, the report."""
     query = urlencode({"month": str(month), **({"customer": code} if code else {})})
     form = ("<form class='f' method='get' action='/report'>"
-            f"<input name='month' value='{month}' size='8'> "
+            f"<input name='month' value='{e(str(month))}' size='8'> "
             f"<select name='customer'>{select_options(codes, code, 'all customers')}</select> "
             "<button>Show</button></form>")
     return (form + f"<p><img id='chart' src='/report.png?{e(query)}' alt='SLA chart' "

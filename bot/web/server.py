@@ -36,8 +36,10 @@ class DashboardService:
         import uvicorn
 
         _Server = _server_class()
+        # proxy_headers off: the app itself believes X-Forwarded-* only from the proxies of
+        # DESTEK_TRUSTED_PROXY (uvicorn would trust 127.0.0.1 by default).
         self.config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                     lifespan="off")
+                                     lifespan="off", proxy_headers=False)
         self.server = _Server(self.config)
         self._task: Any = None
 

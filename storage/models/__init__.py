@@ -28,6 +28,7 @@ from .tickets import (
     TicketEvent,
     TicketPause,
 )
+from .web import DashboardSession, LoginFailure
 
 __all__ = [
     "AISubscription",
@@ -39,12 +40,14 @@ __all__ = [
     "ContractProduct",
     "Customer",
     "CustomerChat",
+    "DashboardSession",
     "Deflection",
     "DialogSession",
     "HeldMessage",
     "HOME_WORKSPACE",
     "KnownError",
     "Lease",
+    "LoginFailure",
     "OncallOverride",
     "OncallRotation",
     "OutboxMessage",
