@@ -272,7 +272,7 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
         attachments=tuple(AttachmentItem(a.id or 0, a.filename, a.content_type, a.size)
                           for a in attachments),
         pauses=tuple(PauseItem(p.started_at, p.ended_at, p.kind, p.reason)
-                     for p in store.pauses(session, tid)),
+                     for p in v.pauses),
         events=tuple(EventItem(e.id or 0, e.at, e.actor, e.kind, e.text, _data(e.data),
                                _visibility(e.kind)) for e in events),
         earlier_conversation=earlier[0], earlier_trail=earlier[1],
@@ -286,17 +286,22 @@ def _recent_events(session: Session, ticket_id: int, recent: int | None,
     chat shows a few), with how many of each were left out."""
     if recent is None:
         return store.events(session, ticket_id), (0, 0)
+    # One query: each event numbered from the newest within its part (conversation or not),
+    # with its part's size; SQLite (3.25+) and PostgreSQL both have window functions.
     talk = col(TicketEvent.kind).in_(store.CONVERSATION_KINDS)
-    picked: list[TicketEvent] = []
-    earlier: list[int] = []
-    for part in (talk, ~talk):
-        rows = list(session.exec(select(TicketEvent).where(
-            TicketEvent.ticket_id == ticket_id, part)
-            .order_by(col(TicketEvent.at).desc(), col(TicketEvent.id).desc()).limit(recent)))
-        total = (session.exec(select(func.count()).select_from(TicketEvent).where(
-            TicketEvent.ticket_id == ticket_id, part)).one() if len(rows) == recent
-            else len(rows))
-        picked += rows
-        earlier.append(int(total) - len(rows))
+    ranked = select(
+        TicketEvent.id,  # type: ignore[call-overload]
+        talk.label("talk"),
+        func.row_number().over(partition_by=talk, order_by=(
+            col(TicketEvent.at).desc(), col(TicketEvent.id).desc())).label("rn"),
+        func.count().over(partition_by=talk).label("total"),
+    ).where(TicketEvent.ticket_id == ticket_id).subquery()
+    rows = session.exec(select(TicketEvent, ranked.c.talk, ranked.c.total)
+                        .join(ranked, col(TicketEvent.id) == ranked.c.id)
+                        .where(ranked.c.rn <= recent)).all()
+    picked = [e for e, _, _ in rows]
+    totals = {bool(part): int(total) for _, part, total in rows}
+    counts = [sum(1 for _, part, _ in rows if bool(part) is flag) for flag in (True, False)]
+    earlier = [totals.get(flag, 0) - n for flag, n in zip((True, False), counts, strict=True)]
     picked.sort(key=lambda e: (e.at, e.id or 0))
     return picked, (earlier[0], earlier[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -217,6 +217,7 @@ class TicketView:
     assignee: Contact | None
     clocks: list[ClockState]
     zone: ZoneInfo  # the customer's timezone: times are shown there
+    pauses: list[TicketPause] = field(default_factory=list)  # read once, for the clocks
 
     def as_dict(self) -> dict[str, Any]:
         t = self.ticket
@@ -255,10 +256,12 @@ def view(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> Tic
     assert customer is not None and contact is not None
     product = session.get(Product, ticket.product_id) if ticket.product_id else None
     assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
-    return TicketView(
-        ticket, customer, contact, product, assignee, clock_states(session, policy, ticket, now),
-        ticket_calendar(session, ticket).zone,
-    )
+    calendar = ticket_calendar(session, ticket)
+    recorded = pauses(session, ticket.id or 0)
+    clocks = (evaluate_clocks(policy, _clocks(ticket, calendar, recorded), now)
+              if has_clock(ticket) else [])
+    return TicketView(ticket, customer, contact, product, assignee, clocks, calendar.zone,
+                      recorded)
 
 
 def list_tickets(
