@@ -110,7 +110,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequ
     on every page it spans. ``rule_before``: a body row index to draw a rule above (totals)."""
     nums = set(numeric)
     body = [[str(v) for v in r] for r in rows]
-    minimum = [max([_min_width(h, BOLD, 8)] + [_min_width(r[i], FONT, 8) for r in body])
+    # A word wider than 40 % of the page (a pasted URL, a log line) is the one thing split:
+    # the table must still fit the page.
+    minimum = [min(0.4 * WIDTH,
+                   max([_min_width(h, BOLD, 8)] + [_min_width(r[i], FONT, 8) for r in body]))
                for i, h in enumerate(headers)]
     data: list[list[Any]] = [[para(h, "head") for h in headers]]
     data += [[para(v, "num" if i in nums else "cell") for i, v in enumerate(r)] for r in body]

@@ -9,6 +9,7 @@ and their pages as PNG go to ``test-artifacts/`` for people to look at.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
@@ -219,6 +220,9 @@ def test_pdf_without_context_and_markup_in_user_text(engine: Engine, policy: Pol
         t = s.get(Ticket, 3)
         assert t is not None
         t.summary = "<b>bold</b> & <font size=40>big</font>"
+        t4 = s.get(Ticket, 4)
+        assert t4 is not None
+        t4.summary = "https://logs.example.com/" + "x" * 250  # one word wider than the page
     with session_scope(engine) as s:
         report = monthly_report(s, policy, MONTH, "ACME", AS_OF)
     out = render(report, "pdf", tmp_path / "plain.pdf")
@@ -227,6 +231,12 @@ def test_pdf_without_context_and_markup_in_user_text(engine: Engine, policy: Pol
         flat = " ".join(pdf_text(out).split())
         assert "<b>bold</b> & <font size=40>big</font>" in flat
         assert "Page 1 of" in flat
+        # The long word is split inside its column; the table stays on the page.
+        assert flat.count("x") >= 250 and "https://logs.example.com/" in flat
+        boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
+                               capture_output=True, text=True).stdout
+        right = [float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes)]
+        assert right and max(right) <= 595.3 - 18 * 72 / 25.4 + 1  # inside the right margin
 
 
 def test_pdf_of_an_empty_month(engine: Engine, policy: Policy, tmp_path: Path) -> None:
