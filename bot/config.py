@@ -52,6 +52,8 @@ class Settings(TelegramSettings, SlackSettings):
     alert_slack_channel: str | None = Field(default=None, alias="DESTEK_ALERT_SLACK_CHANNEL")
     alert_telegram_chat: str | None = Field(default=None, alias="DESTEK_ALERT_TELEGRAM_CHAT")
     engineers_tz: str = Field(default=DEFAULT_ENGINEERS_TZ, alias="DESTEK_ENGINEERS_TZ")
+    # The support vendor's name, on the title page of the PDF SLA report when set.
+    vendor_name: str | None = Field(default=None, alias="DESTEK_VENDOR_NAME")
 
     # OpenAI hook (optional)
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")

@@ -1,7 +1,8 @@
 """Rendering of the monthly SLA report: Markdown, CSV, PDF and a PNG chart; the monthly job.
 
-Plotting uses matplotlib's Agg backend (no display). Times are shown in each ticket's local
-time (the customer's calendar timezone).
+The PDF is typeset by :mod:`bot.report_pdf` (ReportLab), the chart drawn by
+:mod:`bot.report_chart` (matplotlib). Times are shown in each ticket's local time (the
+customer's calendar timezone).
 """
 
 from __future__ import annotations
@@ -14,21 +15,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
+from sla.attainment import SLAReport, TargetRow, format_business, local
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sla import ClockKind  # noqa: E402
-from sla.attainment import SLAReport, TargetRow, format_business, local  # noqa: E402
+from .report_chart import chart, render_png
+from .report_pdf import ReportContext, render_pdf, report_context
 
 if TYPE_CHECKING:
     from handlers.types import Routing
 
 log = logging.getLogger("destek.report")
+
+__all__ = ["FORMATS", "chart", "monthly_report_job", "render", "render_pdf", "render_png",
+           "to_csv", "to_markdown"]
 
 FORMATS = ("md", "csv", "pdf", "png")
 
@@ -185,98 +183,10 @@ def to_csv(report: SLAReport) -> str:
     return buf.getvalue()
 
 
-_COLOURS = {ClockKind.RESPONSE: "#1f77b4", ClockKind.WORKAROUND: "#ff7f0e",
-            ClockKind.RESOLUTION: "#2ca02c"}
-
-
-def chart(report: SLAReport) -> Figure:
-    """Attainment per severity (bars per target) and a timeline of the breaches."""
-    fig, (bars, line) = plt.subplots(2, 1, figsize=(9, 7), gridspec_kw={"height_ratios": [3, 2]})
-    fig.suptitle(_title(report))
-    sevs = sorted({r.severity for r in report.targets if r.severity != "ALL"})
-    width = 0.25
-    for i, kind in enumerate(ClockKind):
-        xs, ys, labels = [], [], []
-        for j, sev in enumerate(sevs):
-            att = report.attainment(sev, kind)
-            if att is not None:
-                xs.append(j + (i - 1) * width)
-                ys.append(att)
-                labels.append(f"{att:.0f}%")
-        bar = bars.bar(xs, ys, width, label=kind.value, color=_COLOURS[kind])
-        bars.bar_label(bar, labels=labels, fontsize=8)
-    bars.set_xticks(range(len(sevs)), sevs)
-    bars.set_ylim(0, 110)
-    bars.set_ylabel("attainment %")
-    bars.set_title("Attainment per severity (met / decided)")
-    bars.legend(loc="lower right", fontsize=8)
-    start, end = report.month.bounds("UTC")
-    breaches = report.breaches
-    levels = sorted({r.severity for r in report.targets if r.severity != "ALL"}
-                    | {c.severity for c in breaches})
-    ypos = {sev: i for i, sev in enumerate(levels)}
-    if breaches:
-        for kind in ClockKind:
-            pts = [c for c in breaches if c.kind == kind and c.deadline is not None]
-            if not pts:
-                continue
-            line.scatter([c.deadline for c in pts], [ypos[c.severity] for c in pts],
-                         label=kind.value, color=_COLOURS[kind], marker="x", s=60)
-            for c in pts:
-                assert c.deadline is not None
-                line.annotate(f"#{c.ticket_id}", (mdates.date2num(c.deadline),
-                                                   ypos[c.severity]),
-                              fontsize=7, xytext=(3, 3), textcoords="offset points")
-        line.legend(fontsize=8, loc="upper left")
-    else:
-        line.text(0.5, 0.5, "No breaches", ha="center", va="center", transform=line.transAxes)
-    line.set_yticks(range(len(levels)), levels)
-    line.set_ylim(-0.6, max(len(levels), 1) - 0.4)
-    last = max([c.deadline for c in breaches if c.deadline] + [end])
-    line.set_xlim(start, last)  # type: ignore[arg-type]
-    line.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    line.set_title("Breaches over time (deadline instants, UTC)")
-    fig.tight_layout()
-    return fig
-
-
-def render_png(report: SLAReport, path: Path) -> Path:
-    fig = chart(report)
-    try:
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
-    return path
-
-
-def render_pdf(report: SLAReport, path: Path) -> Path:
-    """The Markdown text on A4 pages (monospace, DejaVu has Turkish letters) and the chart."""
-    text_lines = []
-    for line in to_markdown(report).splitlines():
-        while len(line) > 110:
-            text_lines.append(line[:110])
-            line = "    " + line[110:]
-        text_lines.append(line)
-    per_page = 70
-    with PdfPages(path) as pdf:
-        for i in range(0, max(len(text_lines), 1), per_page):
-            fig = plt.figure(figsize=(8.27, 11.69))
-            fig.text(0.04, 0.97, "\n".join(text_lines[i:i + per_page]), family="DejaVu Sans Mono",
-                     fontsize=6.5, va="top")
-            pdf.savefig(fig)
-            plt.close(fig)
-        fig = chart(report)
-        pdf.savefig(fig)
-        plt.close(fig)
-        info = pdf.infodict()
-        info["Title"] = _title(report)
-        info["Creator"] = "Destek"
-    return path
-
-
-def render(report: SLAReport, fmt: str, out: Path | None) -> str | Path:
+def render(report: SLAReport, fmt: str, out: Path | None,
+           context: ReportContext | None = None) -> str | Path:
     """Render in ``fmt``: md/csv return text (also written to ``out`` when given); pdf/png
-    need ``out`` and return it."""
+    need ``out`` and return it. ``context`` gives the PDF its language, zone and names."""
     if fmt == "md":
         text = to_markdown(report)
     elif fmt == "csv":
@@ -284,7 +194,7 @@ def render(report: SLAReport, fmt: str, out: Path | None) -> str | Path:
     elif fmt in ("pdf", "png"):
         if out is None:
             raise ValueError(f"--format {fmt} needs --out FILE")
-        return render_pdf(report, out) if fmt == "pdf" else render_png(report, out)
+        return render_pdf(report, out, context) if fmt == "pdf" else render_png(report, out)
     else:
         raise ValueError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
     if out is not None:
@@ -327,7 +237,8 @@ def monthly_report_job(database_url: str, routing: Routing, now: datetime,
             report = monthly_report(s, pol, month, code, now)
             stem = folder / f"sla-{month}-{code or 'all'}"
             Path(f"{stem}.md").write_text(to_markdown(report), encoding="utf-8")
-            render_pdf(report, Path(f"{stem}.pdf"))
+            render_pdf(report, Path(f"{stem}.pdf"),
+                       report_context(s, pol, report, cfg.vendor_name))
             png = render_png(report, Path(f"{stem}.png"))
             written += [Path(f"{stem}.md"), Path(f"{stem}.pdf"), png]
             text = "\n".join([_title(report), *summary_lines(report, "en"),

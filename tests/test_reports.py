@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -261,6 +263,14 @@ def test_report_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: Pol
         out = runner.invoke(app, ["report", "sla", "--month", "2026-10", "--format", "csv",
                                   "--out", str(tmp_path / "r.csv")])
         assert out.exit_code == 0 and (tmp_path / "r.csv").exists()
+        pdf = runner.invoke(app, ["report", "sla", "--month", "2026-10", "--customer", "ACME",
+                                  "--format", "pdf", "--out", str(tmp_path / "r.pdf")])
+        assert pdf.exit_code == 0, pdf.output
+        assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+        if shutil.which("pdftotext"):  # ACME speaks Turkish: so does its typeset report
+            text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], check=True,
+                                  capture_output=True, text=True).stdout
+            assert "Aylık SLA raporu" in text and "Sayfa 1 / " in text
         for args, message in [
             (["--month", "2026-13"], "is not YYYY-MM"),
             (["--month", "2026-10", "--format", "pdf"], "needs --out"),
@@ -306,6 +316,13 @@ def test_monthly_job_posts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
             "report:2026-10:ACME:slack:C0MGR", "report:2026-10:NW:slack:C0MGR",
             "report:2026-10:all:slack:C0MGR"]
         assert "response: 50.0% met" in next(m.text for m in msgs if ":ACME:" in m.key).lower()
+        if shutil.which("pdftotext"):  # the job's PDFs are typeset, each in its language
+            def text(name: str) -> str:
+                return subprocess.run(["pdftotext", str(tmp_path / "reports" / name), "-"],
+                                      check=True, capture_output=True, text=True).stdout
+            assert "Aylık SLA raporu" in text("sla-2026-10-ACME.pdf")
+            assert "Monthly SLA report" in text("sla-2026-10-NW.pdf")
+            assert "All customers" in text("sla-2026-10-all.pdf")
     finally:
         config.get_settings.cache_clear()
         engine.dispose()

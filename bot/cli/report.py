@@ -14,7 +14,7 @@ from handlers.reports import monthly_report
 from sla.attainment import Month
 from storage.directory import get_customer
 
-from ..report_render import FORMATS, render
+from ..report_render import FORMATS, render, report_context
 from .common import app, db_policy, emit, fail, now_utc, parse_day, policy, session, settings
 
 report_app = typer.Typer(help="Reports: the monthly SLA report.", no_args_is_help=True)
@@ -50,7 +50,9 @@ def report_sla(
     with session() as s:
         code = get_customer(s, customer).code if customer else None
         report = monthly_report(s, pol, m, code, now)
-    result = render(report, fmt, out)
+        # The PDF speaks the customer's language and zone; it reads them while the session is open.
+        ctx = report_context(s, pol, report, settings().vendor_name) if fmt == "pdf" else None
+    result = render(report, fmt, out, ctx)
     if out is None:
         typer.echo(result, nl=False)
     else:
