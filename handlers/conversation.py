@@ -199,7 +199,7 @@ register({
     "conversation.added": {
         "en": "Added to ticket #{number}; the engineers see it. Something else to report? "
               "Send /new.",
-        "tr": "#{number} numaralı kayda eklendi; mühendisler görecek. Bildirmek istediğiniz "
+        "tr": "#{number} numaralı kayda eklendi; mühendislerimiz görecek. Bildirmek istediğiniz "
               "başka bir sorun mu var? /new yazın.",
     },
     "thread.noted": {

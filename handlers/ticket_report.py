@@ -59,7 +59,7 @@ _LABELS = {
     "steps": ("Steps to reproduce", "Tekrarlama adımları"),
     "error_text": ("Error message", "Hata mesajı"),
     "production_down": ("Production down", "Üretim durdu"),
-    "workaround_available": ("Workaround available", "Geçici çözüm var"),
+    "workaround_available": ("Workaround available", "Anlık çözüm var"),
     "users_affected": ("Users affected", "Etkilenen kullanıcı"),
     "proposed_severity": ("Severity proposed by the customer", "Müşterinin önerdiği önem"),
     "severity": ("Severity", "Önem derecesi"),
@@ -69,13 +69,14 @@ _LABELS = {
                           "Uzaktan erişim bilgileri (yalnız ekip)"),
     "attachments_missing_reason": ("No attachments because", "Ek yok, çünkü"),
     "contact": ("Reported by", "Bildiren"), "plan": ("Plan", "Plan"),
-    "tier": ("Tier", "Seviye"), "family": ("Product family", "Ürün ailesi"),
+    "tier": ("Tier", "Kademe"), "family": ("Product family", "Ürün ailesi"),
     "channel": ("Reported on", "Bildirim kanalı"),
     "reported_at": ("Reported", "Bildirildi"), "responded_at": ("Responded", "Yanıtlandı"),
-    "workaround_at": ("Workaround given", "Geçici çözüm verildi"),
+    "workaround_at": ("Workaround given", "Anlık çözüm verildi"),
     "resolved_at": ("Resolved", "Çözüldü"), "closed_at": ("Closed", "Kapandı"),
-    "workaround_text": ("Workaround", "Geçici çözüm"),
-    "resolution_text": ("Resolution", "Çözüm"), "fix_version": ("Fixed in", "Düzeltildiği sürüm"),
+    "workaround_text": ("Workaround", "Anlık çözüm"),
+    "resolution_text": ("Resolution", "Kalıcı çözüm"),
+    "fix_version": ("Fixed in", "Düzeltildiği sürüm"),
 }
 register({f"report.field.{k}": {"en": en, "tr": tr} for k, (en, tr) in _LABELS.items()})
 register({

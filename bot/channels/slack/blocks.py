@@ -36,7 +36,7 @@ register({
     "slack.modal.submit": {"en": "Open ticket", "tr": "Kayıt aç"},
     "slack.modal.cancel": {"en": "Cancel", "tr": "Vazgeç"},
     "slack.modal.files": {"en": "Screenshots, logs, trace files",
-                          "tr": "Ekran görüntüleri, loglar, iz dosyaları"},
+                          "tr": "Ekran görüntüleri, günlük (log) ve izleme dosyaları"},
     "slack.modal.files_hint": {
         "en": "Attach what you collected (P20). If you have nothing to attach, say why below.",
         "tr": "Topladığınız dosyaları ekleyin (P20). Ekleyecek bir şey yoksa nedenini aşağıya "
