@@ -210,6 +210,6 @@ register({
     "thread.empty": {
         "en": "#{n}: nothing to add. Write a note, or reply TEXT to write to the customer.",
         "tr": "#{n}: eklenecek bir şey yok. Bir not yazın ya da müşteriye yazmak için reply "
-              "METİN.",
+              "METİN yazın.",
     },
 })

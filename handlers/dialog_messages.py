@@ -106,7 +106,7 @@ register({
     "field.severity": {"en": "Severity", "tr": "Önem derecesi"},
     "field.severity_reason": {"en": "Severity reason", "tr": "Önem derecesi gerekçesi"},
     "field.remote_access": {"en": "Remote access", "tr": "Uzaktan erişim"},
-    "field.remote_access_how": {"en": "Remote access how", "tr": "Uzaktan erişim yolu"},
+    "field.remote_access_how": {"en": "How to connect", "tr": "Bağlantı yolu"},
     "field.kind": {"en": "Kind", "tr": "Tür"},
     "field.service_category": {"en": "Service", "tr": "Hizmet"},
     "choice.yes": {"en": "Yes", "tr": "Evet"},

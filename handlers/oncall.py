@@ -27,7 +27,7 @@ register({
     "oncall.none": {"en": "{layer}: nobody (no rotation or override covers it)",
                     "tr": "{layer}: kimse yok (bu zamanı kapsayan nöbet listesi ya da "
                           "değişiklik yok)"},
-    "oncall.source.rotation": {"en": "rotation {name}", "tr": "nöbet listesi: {name}"},
+    "oncall.source.rotation": {"en": "{name}", "tr": "nöbet listesi: {name}"},
     "oncall.source.override": {"en": "override: {reason}", "tr": "nöbet değişikliği: {reason}"},
     "oncall.source.override_bare": {"en": "override", "tr": "nöbet değişikliği"},
     "oncall.layer.primary": {"en": "Primary", "tr": "Birincil"},

@@ -61,7 +61,7 @@ _LABELS = {
     "production_down": ("Production down", "Üretim durdu"),
     "workaround_available": ("Workaround available", "Anlık çözüm var"),
     "users_affected": ("Users affected", "Etkilenen kullanıcı"),
-    "proposed_severity": ("Severity proposed by the customer", "Müşterinin önerdiği önem"),
+    "proposed_severity": ("Severity proposed by the customer", "Müşterinin önerdiği önem derecesi"),
     "severity": ("Severity", "Önem derecesi"),
     "severity_reason": ("Severity reason", "Önem derecesi gerekçesi"),
     "remote_access": ("Remote access given", "Uzaktan erişim verildi"),

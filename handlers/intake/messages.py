@@ -130,8 +130,8 @@ register({
     "files.received": {"en": "Received {name} ({size}).", "tr": "{name} alındı ({size})."},
     "files.too_big": {
         "en": "{name} is {size}; the limit is {limit}. Please send a smaller file (e.g. zipped).",
-        "tr": "{name} {size}; sınır {limit}. Lütfen daha küçük bir dosya gönderin (ör. "
-              "sıkıştırılmış).",
+        "tr": "{name} dosyasının boyutu {size}; sınır {limit}. Lütfen daha küçük bir dosya "
+              "gönderin (ör. sıkıştırılmış).",
     },
     "files.empty": {"en": "{name} is empty.", "tr": "{name} boş."},
     "files.too_many": {
@@ -177,7 +177,7 @@ register({
     "lang.set": {"en": "I will speak English with you.", "tr": "Sizinle Türkçe konuşacağım."},
     "list.none": {"en": "Your organisation has no open tickets.",
                   "tr": "Kurumunuzun açık kaydı yok."},
-    "list.title": {"en": "Open tickets of {customer}:", "tr": "{customer} açık kayıtları:"},
+    "list.title": {"en": "Open tickets of {customer}:", "tr": "Açık kayıtlarınız ({customer}):"},
     "status.not_found": {
         "en": "I cannot find ticket {ref} for your organisation.",
         "tr": "Kurumunuza ait {ref} numaralı kaydı bulamıyorum.",
