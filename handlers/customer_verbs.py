@@ -175,7 +175,7 @@ register({
               "given, /plan PRODUCT VERSION YYYY-MM-DD HH:MM-HH:MM announces planned work "
               "({days} days ahead), /cancel drops a report in progress, /lang tr|en switches "
               "the language. When a ticket waits for your answer, just write it.",
-        "tr": "Destek bildirimlerinizi alırım. /new yeni bir bildirim başlatır, /status N "
+        "tr": "Destek bildirimlerinizi alırım. /new yeni bir bildirim başlatır, /status N, "
               "N numaralı kaydı gösterir, /list kurumunuzun açık kayıtlarını listeler, /access N "
               "NASIL uzaktan erişimin verildiğini bildirir, /plan ÜRÜN SÜRÜM YYYY-AA-GG "
               "SS:DD-SS:DD planlı bir çalışmayı bildirir ({days} gün önceden), /cancel devam eden "

@@ -79,6 +79,16 @@ _LABELS = {
     "fix_version": ("Fixed in", "Düzeltildiği sürüm"),
 }
 register({f"report.field.{k}": {"en": en, "tr": tr} for k, (en, tr) in _LABELS.items()})
+# Stored codes of a few fields by name; English keeps the code (what the CLI and scripts print).
+_VALUES = {
+    "kind.defect": ("defect", "ürün hatası"), "kind.problem": ("problem", "ürün sorunu"),
+    "kind.question": ("question", "soru"), "kind.service_request": ("service_request",
+                                                                    "ek hizmet talebi"),
+    "environment.production": ("production", "üretim"), "environment.test": ("test", "test"),
+    "users_affected.one": ("one", "bir kullanıcı"), "users_affected.few": ("few", "birkaç"),
+    "users_affected.many": ("many", "çok"), "users_affected.all": ("all", "tüm kullanıcılar"),
+}
+register({f"report.value.{k}": {"en": en, "tr": tr} for k, (en, tr) in _VALUES.items()})
 register({
     "report.yes": {"en": "yes", "tr": "evet"},
     "report.no": {"en": "no", "tr": "hayır"},
@@ -212,6 +222,8 @@ def shown(report: TicketReport, f: ReportField, lang: str | None) -> str:
     if f.key == "severity":
         name = report.severity_names.get(lang or "en") or report.severity_names.get("en", "")
         return f"{v} {name}".strip()
+    if f"{f.key}.{v}" in _VALUES:
+        return t(f"report.value.{f.key}.{v}", lang)
     return str(v)
 
 

@@ -155,7 +155,7 @@ register({
     },
     "cmd.clock.overdue": {
         "en": "{icon} {clock} ({target}): overdue by {over}, was due {due}",
-        "tr": "{icon} {clock} ({target}): süre {due} itibarıyla doldu, {over} gecikme",
+        "tr": "{icon} {clock} ({target}): süre {due} itibarıyla doldu; {over} gecikme var",
     },
     "cmd.clock.met": {
         "en": "{icon} {clock} ({target}): met at {at}",
