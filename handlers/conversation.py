@@ -199,7 +199,7 @@ register({
     "conversation.added": {
         "en": "Added to ticket #{number}; the engineers see it. Something else to report? "
               "Send /new.",
-        "tr": "#{number} numaralı kayda eklendi; mühendisler görecek. Bildirmek istediğiniz "
+        "tr": "#{number} numaralı kayda eklendi; mühendislerimiz görecek. Bildirmek istediğiniz "
               "başka bir sorun mu var? /new yazın.",
     },
     "thread.noted": {
@@ -210,6 +210,6 @@ register({
     "thread.empty": {
         "en": "#{n}: nothing to add. Write a note, or reply TEXT to write to the customer.",
         "tr": "#{n}: eklenecek bir şey yok. Bir not yazın ya da müşteriye yazmak için reply "
-              "METİN.",
+              "METİN yazın.",
     },
 })

@@ -23,7 +23,7 @@ from .intake import IntakeConfig
 from .planned_work import plan_command
 from .ticket_line import ticket_line
 from .types import Incoming, Reply
-from .vocabulary import clock_name, local_when
+from .vocabulary import clock_name, clock_state_name, local_when
 
 # new/start need a dialog; the rest answer at once.
 VERBS = ("start", "new", "status", "list", "access", "plan", "cancel", "lang", "help")
@@ -121,7 +121,7 @@ def _status(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSessi
     for s in view.clocks:
         if s.deadline is not None and s.target.has_clock:
             lines.append(f"  {clock_name(s.kind, lang)}: {local_when(s.deadline, zone)} "
-                         f"({s.status.value})")
+                         f"({clock_state_name(s.status, lang)})")
     return [Reply("\n".join(lines), meta={"ticket": str(ticket.id)})]
 
 
@@ -172,14 +172,15 @@ def open_tickets(session: Session, cfg: IntakeConfig, who: Identity, lang: str,
 register({
     "help": {
         "en": "I take support reports. /new starts a report, /status N shows ticket N, /list "
-              "your organisation's open tickets, /access N HOW says remote access is given, "
-              "/plan PRODUCT VERSION YYYY-MM-DD HH:MM-HH:MM announces planned work ({days} "
-              "days ahead), /cancel drops a report in progress, /lang tr|en switches language. "
-              "When a ticket waits for your answer, just write it.",
-        "tr": "Destek bildirimlerini alırım. /new yeni bildirim başlatır, /status N N numaralı "
-              "kaydı gösterir, /list kurumunuzun açık kayıtlarını listeler, /access N NASIL "
-              "uzaktan erişimin verildiğini bildirir, /plan ÜRÜN YYYY-AA-GG [SS:DD] NE planlı "
-              "çalışmayı bildirir ({days} iş günü önceden), /cancel devam eden bildirimi siler, "
-              "/lang tr|en dili değiştirir. Bir kayıt yanıtınızı bekliyorsa doğrudan yazın.",
+              "shows your organisation's open tickets, /access N HOW says remote access is "
+              "given, /plan PRODUCT VERSION YYYY-MM-DD HH:MM-HH:MM announces planned work "
+              "({days} days ahead), /cancel drops a report in progress, /lang tr|en switches "
+              "the language. When a ticket waits for your answer, just write it.",
+        "tr": "Destek bildirimlerinizi alırım. /new yeni bir bildirim başlatır, /status N, "
+              "N numaralı kaydı gösterir, /list kurumunuzun açık kayıtlarını listeler, /access N "
+              "NASIL uzaktan erişimin verildiğini bildirir, /plan ÜRÜN SÜRÜM YYYY-AA-GG "
+              "SS:DD-SS:DD planlı bir çalışmayı bildirir ({days} gün önceden), /cancel devam eden "
+              "bildirimi siler, /lang tr|en dili değiştirir. Bir kayıt yanıtınızı bekliyorsa "
+              "doğrudan yazmanız yeterli.",
     },
 })

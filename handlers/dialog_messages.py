@@ -41,8 +41,8 @@ register({
     "ask.attachments": {
         "en": "Send screenshots, logs or trace files now ({hint}). Press \"Done\" when finished, "
               "or \"Not available\" if you cannot provide any.",
-        "tr": "Şimdi ekran görüntüsü, log ya da iz (trace) dosyalarını gönderin ({hint}). Bitince "
-              "\"Tamam\", hiç gönderemiyorsanız \"Mevcut değil\" seçin.",
+        "tr": "Şimdi ekran görüntüsü, günlük (log) ya da izleme dosyalarını gönderin ({hint}). "
+              "Bitince \"Tamam\", hiç gönderemiyorsanız \"Mevcut değil\" seçin.",
     },
     "ask.attachments_missing_reason": {
         "en": "Why are no screenshots or logs available?",
@@ -54,7 +54,8 @@ register({
     },
     "ask.workaround_available": {
         "en": "Is a workaround available, i.e. can users carry on another way?",
-        "tr": "Geçici bir çözüm var mı, yani kullanıcılar başka bir yolla devam edebiliyor mu?",
+        "tr": "Anlık bir çözüm var mı, yani kullanıcılar işlerine başka bir yoldan devam "
+              "edebiliyor mu?",
     },
     "ask.users_affected": {
         "en": "How many users are affected?",
@@ -73,8 +74,8 @@ register({
     "ask.remote_access": {
         "en": "Can our engineers get remote access to the system now? Our response and resolution "
               "times depend on it.",
-        "tr": "Mühendislerimiz sisteme şimdi uzaktan erişebilir mi? Yanıt ve çözüm sürelerimiz "
-              "buna bağlıdır.",
+        "tr": "Mühendislerimiz sisteme şimdi uzaktan erişebilir mi? Yanıt ve kalıcı "
+              "çözüm sürelerimiz buna bağlıdır.",
     },
     "ask.remote_access_how": {
         "en": "How do we connect (VPN, remote desktop tool, whom to call)?",
@@ -100,12 +101,12 @@ register({
     "field.attachments": {"en": "Attachments", "tr": "Ekler"},
     "field.attachments_missing_reason": {"en": "No attachments because", "tr": "Ek yok, çünkü"},
     "field.production_down": {"en": "Production down", "tr": "Üretim durdu"},
-    "field.workaround_available": {"en": "Workaround", "tr": "Geçici çözüm"},
+    "field.workaround_available": {"en": "Workaround", "tr": "Anlık çözüm"},
     "field.users_affected": {"en": "Users affected", "tr": "Etkilenen kullanıcı"},
     "field.severity": {"en": "Severity", "tr": "Önem derecesi"},
     "field.severity_reason": {"en": "Severity reason", "tr": "Önem derecesi gerekçesi"},
     "field.remote_access": {"en": "Remote access", "tr": "Uzaktan erişim"},
-    "field.remote_access_how": {"en": "Remote access how", "tr": "Uzaktan erişim yolu"},
+    "field.remote_access_how": {"en": "How to connect", "tr": "Bağlantı yolu"},
     "field.kind": {"en": "Kind", "tr": "Tür"},
     "field.service_category": {"en": "Service", "tr": "Hizmet"},
     "choice.yes": {"en": "Yes", "tr": "Evet"},

@@ -16,6 +16,7 @@ from storage.models import Contact, KnownError, Product, ProductVersion, Ticket,
 
 from .i18n import register, t
 from .types import Choice, Reply
+from .vocabulary import status_name
 
 register({
     "kb.no_ticket": {"en": "There is no ticket #{n}.", "tr": "#{n} numaralı kayıt yok."},
@@ -27,7 +28,7 @@ register({
                         "tr": "#{n} numaralı kayda uyabilecek bilinen hatalar:"},
     "kb.match_line": {
         "en": "• {kb_id} — {title} (score {score}){fixed}\n  Workaround: {workaround}",
-        "tr": "• {kb_id} — {title} (puan {score}){fixed}\n  Geçici çözüm: {workaround}",
+        "tr": "• {kb_id} — {title} (puan {score}){fixed}\n  Anlık çözüm: {workaround}",
     },
     "kb.fixed_in": {"en": "; fixed in {v}", "tr": "; {v} sürümünde düzeltildi"},
     "kb.link_button": {"en": "Link {kb_id}", "tr": "{kb_id} ile ilişkilendir"},
@@ -37,12 +38,12 @@ register({
                           "tr": "#{n} numaralı kayıt zaten {kb_id} ile ilişkili."},
     "kb.not_resolved": {
         "en": "Ticket #{n} is {status}: only a resolved or closed ticket becomes a known error.",
-        "tr": "#{n} numaralı kayıt {status} durumunda: yalnızca çözülmüş veya kapatılmış bir "
-              "kayıt bilinen hata olabilir.",
+        "tr": "#{n} numaralı kaydın durumu: {status}. Yalnızca çözülmüş ya da kapanmış bir "
+              "kayıt bilinen hataya dönüştürülebilir.",
     },
     "kb.no_workaround": {
         "en": "Ticket #{n} has no workaround or resolution text to publish.",
-        "tr": "#{n} numaralı kaydın yayımlanacak geçici çözüm veya çözüm metni yok.",
+        "tr": "#{n} numaralı kaydın yayımlanacak anlık çözüm ya da kalıcı çözüm metni yok.",
     },
     "kb.id_taken": {"en": "Known error {kb_id} already exists.",
                     "tr": "{kb_id} kimlikli bilinen hata zaten var."},
@@ -150,7 +151,8 @@ def kb_add_from_ticket(session: Session, ticket_id: int, *, kb_id: str | None = 
     if ticket is None:
         return Reply(t("kb.no_ticket", lang, n=ticket_id))
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-        return Reply(t("kb.not_resolved", lang, n=ticket_id, status=ticket.status))
+        return Reply(t("kb.not_resolved", lang, n=ticket_id,
+                       status=status_name(ticket.status, lang)))
     workaround = (ticket.workaround_text or ticket.resolution_text or "").strip()
     if not workaround:
         return Reply(t("kb.no_workaround", lang, n=ticket_id))

@@ -18,14 +18,18 @@ from storage import tickets
 from storage.models import Contact, Ticket
 
 from .i18n import register, t
+from .vocabulary import local_when
 
 register({
     "oncall.header": {"en": "On call at {at}:", "tr": "{at} itibarıyla nöbetçiler:"},
     "oncall.line": {"en": "{layer}: {name} until {until} ({source})",
-                    "tr": "{layer}: {name}, {until} tarihine kadar ({source})"},
+                    "tr": "{layer}: {name}, bitiş {until} ({source})"},
     "oncall.none": {"en": "{layer}: nobody (no rotation or override covers it)",
                     "tr": "{layer}: kimse yok (bu zamanı kapsayan nöbet listesi ya da "
                           "değişiklik yok)"},
+    "oncall.source.rotation": {"en": "{name}", "tr": "nöbet listesi: {name}"},
+    "oncall.source.override": {"en": "override: {reason}", "tr": "nöbet değişikliği: {reason}"},
+    "oncall.source.override_bare": {"en": "override", "tr": "nöbet değişikliği"},
     "oncall.layer.primary": {"en": "Primary", "tr": "Birincil"},
     "oncall.layer.secondary": {"en": "Secondary", "tr": "İkincil"},
     "page.btn.take": {"en": "Take it", "tr": "Üstlen"},
@@ -55,11 +59,9 @@ def parse_time(value: str, tz: str) -> datetime | None:
 
 
 def local_time(dt: datetime | None, tz: str) -> str:
-    """``2026-11-29 03:10 +03``: an instant as people in ``tz`` read it (— for none)."""
-    if dt is None:
-        return "—"
-    local = dt.astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    """``2026-11-29 03:10 (Europe/Istanbul)``: an instant as people in ``tz`` read it (— for
+    none); the one format of :func:`handlers.vocabulary.local_when`."""
+    return local_when(dt, tz)
 
 
 def who_text(session: Session, at: datetime, lang: str, tz: str | None = None) -> str:
@@ -73,8 +75,18 @@ def who_text(session: Session, at: datetime, lang: str, tz: str | None = None) -
             continue
         shift, contact = held
         lines.append(t("oncall.line", lang, layer=name, name=contact.name,
-                       until=local_time(shift.end, tz), source=shift.source))
+                       until=local_time(shift.end, tz),
+                       source=_source_text(shift.source, lang)))
     return "\n".join(lines)
+
+
+def _source_text(source: str, lang: str) -> str:
+    """Why someone holds a layer: ``rotation NAME`` or ``override: REASON`` (sla.oncall)."""
+    if source == "override" or source.startswith("override: "):
+        reason = source.removeprefix("override").removeprefix(": ")
+        return t("oncall.source.override", lang, reason=reason) if reason else \
+            t("oncall.source.override_bare", lang)
+    return t("oncall.source.rotation", lang, name=source)
 
 
 def take_pages(session: Session, ticket: Ticket, engineer: Contact, now: datetime) -> int:

@@ -28,11 +28,11 @@ from sla.reminders import parse_threshold_id
 from storage import oncall, outbox, tickets
 from storage.models import Contact, Customer, Page, Role, Ticket, TicketKind, TicketStatus
 
-from . import sla_notices  # noqa: F401 - registers the clock names the page texts use
 from .i18n import register, t
 from .notify import CHANNEL_LANG, keys, person_destination, person_language, tell_customer
 from .oncall import local_time
 from .types import Routing
+from .vocabulary import clock_name, target_text
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,16 @@ register({
               "Reported {reported}; response due {due}.\n{role} Take it with the button or "
               "/ack {n}.",
         "tr": "📟 Nöbet çağrısı: #{n} {customer} {sev} ({sev_name}), {plan}: {summary}\n"
-              "Bildirim {reported}; yanıt için son an {due}.\n{role} Üstlenmek için düğmeye "
-              "basın ya da /ack {n} yazın.",
+              "Bildirim zamanı {reported}; yanıt için süre sonu {due}.\n{role} Üstlenmek için "
+              "düğmeye basın ya da /ack {n} yazın.",
     },
     "page.threshold": {
-        "en": "📟 On-call page: #{n} {customer} {sev} ({sev_name}): {percent} of the {clock} "
+        "en": "📟 On-call page: #{n} {customer} {sev} ({sev_name}): {pct}% of the {clock} "
               "target ({target}) used, due {due}. {summary}\n{role} Take it with the button "
               "or /ack {n}.",
         "tr": "📟 Nöbet çağrısı: #{n} {customer} {sev} ({sev_name}): {clock} hedefinin "
-              "({target}) %{pct} kadarı doldu, son an {due}. {summary}\n{role} Üstlenmek için "
-              "düğmeye basın ya da /ack {n} yazın.",
+              "({target}) %{pct} kadarı doldu, süre sonu {due}. {summary}\n{role} Üstlenmek "
+              "için düğmeye basın ya da /ack {n} yazın.",
     },
     "page.repeat": {"en": "[page {k} of {total}] ", "tr": "[çağrı {k}/{total}] "},
     "page.role.primary": {"en": "You are on call (primary).",
@@ -69,7 +69,7 @@ register({
     },
     "page.role.managers": {
         "en": "Nobody on call has taken it: you are the manager.",
-        "tr": "Nöbetçilerden kimse üstlenmedi: yönetici olarak size iletiliyor.",
+        "tr": "Nöbetçilerden kimse üstlenmedi; yönetici olarak size iletiliyor.",
     },
     "page.nobody": {"en": "nobody", "tr": "kimse"},
     "page.exhausted": {
@@ -81,7 +81,7 @@ register({
     "page.customer": {
         "en": "Ticket #{n}: it is outside business hours, so our on-call engineer {engineer} "
               "has been paged and will contact you shortly.",
-        "tr": "Kayıt #{n}: mesai saatleri dışında olduğumuz için nöbetçi mühendisimiz "
+        "tr": "Kayıt #{n}: iş saatleri dışında olduğumuz için nöbetçi mühendisimiz "
               "{engineer} çağrıldı; kısa süre içinde sizinle iletişime geçecek.",
     },
 })
@@ -271,8 +271,8 @@ class Pager:
             due = threshold[2] if threshold else getattr(ticket, f"{kind.value}_due", None)
             target_cell = self.policy.target(ticket.plan, ticket.severity, ticket.family, kind)
             text = t("page.threshold", lang, **common, role=role,
-                     clock=t(f"sla.clock.{kind.value}", lang), target=target_cell.label(),
-                     percent=f"{fraction:.0%}", pct=round(fraction * 100),
+                     clock=clock_name(kind, lang, mid=True),
+                     target=target_text(target_cell, lang), pct=round(fraction * 100),
                      due=local_time(due, tz) if due else "—")
         total = len(self.policy.paging.chain)
         return (t("page.repeat", lang, k=index + 1, total=total) + text) if index else text

@@ -65,7 +65,8 @@ register({
               "{ends}. After that date the vendor decides whether to support it (our support "
               "procedure). Please plan an upgrade to a current version.",
         "tr": "Destek sonu: {product} {version} (yayın tarihi {released}) {ends} tarihine "
-              "kadar desteklenmektedir. Bu tarihten sonra desteğe üretici karar verir (destek "
+              "kadar desteklenmektedir. Bu tarihten sonra desteğin sürüp sürmeyeceğine firmamız "
+              "karar verir (destek "
               "prosedürümüz). Lütfen güncel bir sürüme yükseltmeyi planlayın.",
     },
 })

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session
@@ -21,6 +21,7 @@ from storage.reports import month_ticket_facts, month_usage
 
 from .i18n import register, t
 from .types import Reply
+from .vocabulary import clock_name, local_when
 
 register({
     "report.summary": {
@@ -32,9 +33,12 @@ register({
         "tr": "{kind}: {att} karşılandı ({met} karşılandı, {breached} aşıldı, {pending} "
               "devam ediyor)",
     },
-    "report.kind.response": {"en": "Response", "tr": "Yanıt"},
-    "report.kind.workaround": {"en": "Workaround", "tr": "Geçici çözüm"},
-    "report.kind.resolution": {"en": "Resolution", "tr": "Kalıcı çözüm"},
+    "report.bad_args": {
+        "en": "I cannot read that: give at most one customer code and one month (YYYY-MM).",
+        "tr": "Bunu anlayamadım: en fazla bir müşteri kodu ve bir ay (YYYY-AA) yazın.",
+    },
+    "report.no_customer": {"en": "There is no customer \"{code}\".",
+                           "tr": "\"{code}\" kodlu bir müşteri yok."},
     "report.all": {"en": "all customers", "tr": "tüm müşteriler"},
     "report.usage": {
         "en": "Usage: report [CUSTOMER] [YYYY-MM]",
@@ -86,7 +90,7 @@ def summary_lines(report: SLAReport, lang: str) -> list[str]:
     lines = []
     for row in report.totals:
         att = "—" if row.attainment is None else f"{row.attainment:.1f}%"
-        lines.append(t("report.line", lang, kind=t(f"report.kind.{row.kind.value}", lang),
+        lines.append(t("report.line", lang, kind=clock_name(row.kind, lang),
                        att=att, met=row.met, breached=row.breached, pending=row.pending))
     return lines
 
@@ -119,13 +123,17 @@ def report_reply(
 ) -> ReportReply:
     """Answer ``report [CUSTOMER] [MONTH]``: a summary Reply and, when ``charts`` is given,
     the path of its chart PNG (also in the reply's ``meta["file"]``)."""
+    usage = t("report.usage", lang)
     try:
         customer, month = parse_report_args(args)
+    except ValueError:
+        return ReportReply(Reply(f"{t('report.bad_args', lang)}\n{usage}"), None)
+    try:
         if customer:
             customer = get_customer(session, customer).code
-        month = month or default_month(session, customer, now)
-    except (ValueError, RecordError) as exc:
-        return ReportReply(Reply(f"{exc}\n{t('report.usage', lang)}"), None)
+    except RecordError:
+        return ReportReply(Reply(f"{t('report.no_customer', lang, code=customer)}\n{usage}"), None)
+    month = month or default_month(session, customer, now)
     report = monthly_report(session, policy, month, customer, now)
     path = None
     if charts is not None:
@@ -133,7 +141,7 @@ def report_reply(
         path = charts.render(report, charts.out_dir / f"sla-{month}-{customer or 'all'}.png")
     text = t("report.summary", lang, month=str(month),
              scope=customer or t("report.all", lang),
-             as_of=f"{now:%Y-%m-%d %H:%M} UTC", tickets=len(report.tickets),
+             as_of=local_when(now, UTC), tickets=len(report.tickets),
              lines="\n".join(summary_lines(report, lang)))
     return ReportReply(Reply(text, meta={"file": str(path)} if path else {}), path, report)
 

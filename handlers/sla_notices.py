@@ -27,53 +27,51 @@ from storage.models import Contact, Customer, Ticket
 from .i18n import register, t
 from .notify import CHANNEL_LANG, keys, person_destination, person_language
 from .types import Destination, Routing
+from .vocabulary import clock_name, local_when, target_text
 
 # Reminders and alerts are for engineers: DMs speak the contact's language, channel posts
 # speak English (the shared working language of the engineers' and alert channels).
 register({
-    "sla.clock.response": {"en": "response", "tr": "yanıt"},
-    "sla.clock.workaround": {"en": "workaround", "tr": "geçici çözüm"},
-    "sla.clock.resolution": {"en": "resolution", "tr": "kalıcı çözüm"},
     "sla.unassigned": {"en": "unassigned", "tr": "atanmamış"},
     "sla.left.none": {"en": "no time", "tr": "hiç süre"},
     "sla.left.under_minute": {"en": "under a minute", "tr": "bir dakikadan az süre"},
     "sla.late": {
         "en": "[late] ",
-        "tr": "[geç] ",
+        "tr": "[gecikmeli] ",
     },
     "sla.reminder": {
-        "en": "⏳ #{number} {customer} {severity}: {percent} of the {clock} target ({target}) "
+        "en": "⏳ #{number} {customer} {severity}: {pct}% of the {clock} target ({target}) "
               "used, {remaining} left, due {due}. Assignee: {assignee}.",
         "tr": "⏳ #{number} {customer} {severity}: {clock} hedefinin ({target}) %{pct} kadarı "
-              "doldu, {remaining} kaldı, son an {due}. Atanan: {assignee}.",
+              "doldu, {remaining} kaldı, süre sonu {due}. Atanan: {assignee}.",
     },
     "sla.breach": {
         "en": "🚨 SLA breach: #{number} {customer} {severity} ({severity_name}): the {clock} "
-              "target {target} ran out at {due}, {late_by} late. Assignee: {assignee}. "
+              "target ({target}) ran out at {due}, {late_by} ago. Assignee: {assignee}. "
               "{summary}",
         "tr": "🚨 SLA ihlali: #{number} {customer} {severity} ({severity_name}): {clock} "
-              "hedefi {target} {due} itibarıyla doldu, {late_by} gecikme. Atanan: {assignee}. "
-              "{summary}",
+              "hedefi ({target}) {due} itibarıyla doldu; {late_by} gecikme var. Atanan: "
+              "{assignee}. {summary}",
     },
     "sla.escalation": {
-        "en": "⚠️ Escalation: #{number} {customer} {severity}: {percent} of the {clock} target "
-              "({target}), due {due}. Assignee: {assignee}.{tier}",
-        "tr": "⚠️ Eskalasyon: #{number} {customer} {severity}: {clock} hedefinin ({target}) "
-              "%{pct} kadarı doldu, son an {due}. Atanan: {assignee}.{tier}",
+        "en": "⚠️ Escalation: #{number} {customer} {severity}: {pct}% of the {clock} target "
+              "({target}) used, due {due}. Assignee: {assignee}.{tier}",
+        "tr": "⚠️ Üst kademeye bildirim: #{number} {customer} {severity}: {clock} hedefinin "
+              "({target}) %{pct} kadarı doldu, süre sonu {due}. Atanan: {assignee}.{tier}",
     },
-    "sla.tier": {"en": " Raised to tier {tier}.", "tr": " Seviye {tier} düzeyine yükseltildi."},
+    "sla.tier": {"en": " Raised to tier {tier}.", "tr": " Kayıt {tier}. kademeye yükseltildi."},
     "sla.digest.header": {
-        "en": "☀️ Open tickets by remaining time, {day} ({count}):",
+        "en": "☀️ Open tickets by time left, {day} ({count}):",
         "tr": "☀️ Kalan süreye göre açık kayıtlar, {day} ({count}):",
     },
     "sla.digest.line": {
         "en": "#{number} {customer} {severity} {clock}: {remaining} left, due {due} ({assignee})",
-        "tr": "#{number} {customer} {severity} {clock}: {remaining} kaldı, son an {due} "
+        "tr": "#{number} {customer} {severity} {clock}: {remaining} kaldı, süre sonu {due} "
               "({assignee})",
     },
     "sla.digest.none": {
         "en": "No open ticket has a running clock.",
-        "tr": "Çalışan SLA sayacı olan açık kayıt yok.",
+        "tr": "Süresi işleyen açık kayıt yok.",
     },
     "sla.digest.more": {"en": "… and {count} more.", "tr": "… ve {count} kayıt daha."},
 })
@@ -216,8 +214,8 @@ class ThresholdNotices:
             severity=ticket.severity,
             severity_name=self.policy.severity_name(ticket.severity, lang)
             if ticket.severity in self.policy.severities else ticket.severity,
-            clock=t(f"sla.clock.{th.kind.value}", lang), target=target.label(),
-            percent=f"{th.fraction:.0%}", pct=round(th.fraction * 100),
+            clock=clock_name(th.kind, lang, mid=True), target=target_text(target, lang),
+            pct=round(th.fraction * 100),
             remaining=left_text(p.left, lang),
             due=local(due_at, zone), late_by=format_duration(p.now - due_at, lang),
             assignee=assignee.name if assignee else t("sla.unassigned", lang),
@@ -247,9 +245,8 @@ def left_text(left: timedelta, lang: str) -> str:
 
 
 def local(dt: datetime, zone: ZoneInfo) -> str:
-    """An instant as engineers read it: local wall time and the zone's abbreviation."""
-    at = dt.astimezone(zone)
-    return f"{at:%Y-%m-%d %H:%M} {at.tzname()}"
+    """An instant as engineers read it: local wall time, the zone named (:func:`local_when`)."""
+    return local_when(dt, zone)
 
 
 # -- the morning digest ------------------------------------------------------------------------
@@ -285,7 +282,7 @@ def digest_text(rows: list[dict[str, Any]], lang: str, day: str, zone: ZoneInfo)
         c = r["first"]
         body.append(t(
             "sla.digest.line", lang, number=r["number"], customer=r["customer"],
-            severity=r["severity"], clock=t(f"sla.clock.{c['clock']}", lang),
+            severity=r["severity"], clock=clock_name(c["clock"], lang, mid=True),
             remaining=format_duration(timedelta(seconds=c["remaining"]), lang),
             due=local(c["deadline"], zone) if c["deadline"] else "—",
             assignee=r["assignee"] or t("sla.unassigned", lang),

@@ -11,7 +11,7 @@ from storage.models import Ticket
 
 from .i18n import t
 from .intake import IntakeConfig
-from .vocabulary import clock_name, local_when, status_name
+from .vocabulary import clock_name, clock_state_name, local_when, status_name
 
 
 def ticket_line(session: Session, cfg: IntakeConfig, ticket: Ticket, lang: str, zone: tzinfo,
@@ -24,5 +24,6 @@ def ticket_line(session: Session, cfg: IntakeConfig, ticket: Ticket, lang: str, 
         nxt = min(due, key=lambda s: s.deadline)  # type: ignore[arg-type,return-value]
         assert nxt.deadline is not None
         line += " — " + t("due.next", lang, clock=clock_name(nxt.kind, lang),
-                          at=local_when(nxt.deadline, zone), state=nxt.status.value)
+                          at=local_when(nxt.deadline, zone),
+                          state=clock_state_name(nxt.status, lang))
     return line

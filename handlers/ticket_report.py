@@ -59,9 +59,9 @@ _LABELS = {
     "steps": ("Steps to reproduce", "Tekrarlama adımları"),
     "error_text": ("Error message", "Hata mesajı"),
     "production_down": ("Production down", "Üretim durdu"),
-    "workaround_available": ("Workaround available", "Geçici çözüm var"),
+    "workaround_available": ("Workaround available", "Anlık çözüm var"),
     "users_affected": ("Users affected", "Etkilenen kullanıcı"),
-    "proposed_severity": ("Severity proposed by the customer", "Müşterinin önerdiği önem"),
+    "proposed_severity": ("Severity proposed by the customer", "Müşterinin önerdiği önem derecesi"),
     "severity": ("Severity", "Önem derecesi"),
     "severity_reason": ("Severity reason", "Önem derecesi gerekçesi"),
     "remote_access": ("Remote access given", "Uzaktan erişim verildi"),
@@ -69,15 +69,26 @@ _LABELS = {
                           "Uzaktan erişim bilgileri (yalnız ekip)"),
     "attachments_missing_reason": ("No attachments because", "Ek yok, çünkü"),
     "contact": ("Reported by", "Bildiren"), "plan": ("Plan", "Plan"),
-    "tier": ("Tier", "Seviye"), "family": ("Product family", "Ürün ailesi"),
+    "tier": ("Tier", "Kademe"), "family": ("Product family", "Ürün ailesi"),
     "channel": ("Reported on", "Bildirim kanalı"),
     "reported_at": ("Reported", "Bildirildi"), "responded_at": ("Responded", "Yanıtlandı"),
-    "workaround_at": ("Workaround given", "Geçici çözüm verildi"),
+    "workaround_at": ("Workaround given", "Anlık çözüm verildi"),
     "resolved_at": ("Resolved", "Çözüldü"), "closed_at": ("Closed", "Kapandı"),
-    "workaround_text": ("Workaround", "Geçici çözüm"),
-    "resolution_text": ("Resolution", "Çözüm"), "fix_version": ("Fixed in", "Düzeltildiği sürüm"),
+    "workaround_text": ("Workaround", "Anlık çözüm"),
+    "resolution_text": ("Resolution", "Kalıcı çözüm"),
+    "fix_version": ("Fixed in", "Düzeltildiği sürüm"),
 }
 register({f"report.field.{k}": {"en": en, "tr": tr} for k, (en, tr) in _LABELS.items()})
+# Stored codes of a few fields by name; English keeps the code (what the CLI and scripts print).
+_VALUES = {
+    "kind.defect": ("defect", "ürün hatası"), "kind.problem": ("problem", "ürün sorunu"),
+    "kind.question": ("question", "soru"), "kind.service_request": ("service_request",
+                                                                    "ek hizmet talebi"),
+    "environment.production": ("production", "üretim"), "environment.test": ("test", "test"),
+    "users_affected.one": ("one", "bir kullanıcı"), "users_affected.few": ("few", "birkaç"),
+    "users_affected.many": ("many", "çok"), "users_affected.all": ("all", "tüm kullanıcılar"),
+}
+register({f"report.value.{k}": {"en": en, "tr": tr} for k, (en, tr) in _VALUES.items()})
 register({
     "report.yes": {"en": "yes", "tr": "evet"},
     "report.no": {"en": "no", "tr": "hayır"},
@@ -211,6 +222,8 @@ def shown(report: TicketReport, f: ReportField, lang: str | None) -> str:
     if f.key == "severity":
         name = report.severity_names.get(lang or "en") or report.severity_names.get("en", "")
         return f"{v} {name}".strip()
+    if f"{f.key}.{v}" in _VALUES:
+        return t(f"report.value.{f.key}.{v}", lang)
     return str(v)
 
 

@@ -27,6 +27,23 @@ register({
         "tr": "… daha önceki {count} kayıt gösterilmedi (destek ticket show {n} ya da pano)",
     },
 })
+# The conversation's kinds and the pauses' kinds by name; English keeps the stored code (what
+# ``destek ticket show`` and the dashboard print), other audit events show their code.
+_NAMES = {
+    "entry.customer-reply": ("customer-reply", "müşteri yanıtı"),
+    "entry.follow-up": ("follow-up", "müşterinin ek mesajı"),
+    "entry.reply": ("reply", "müşteriye yanıt"),
+    "entry.note": ("note", "iç not"),
+    "pause.customer": ("customer", "müşteri bekleniyor"),
+    "pause.remote-access": ("remote-access", "uzaktan erişim bekleniyor"),
+}
+register({f"report.{k}": {"en": en, "tr": tr} for k, (en, tr) in _NAMES.items()})
+
+
+def _name(group: str, code: str, lang: str | None) -> str:
+    """A stored kind by its name in ``lang`` (the code itself when it has none)."""
+    key = f"{group}.{code}"
+    return t(f"report.{key}", lang) if key in _NAMES else code
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ def _entries(report: TicketReport, items: list[EventItem], clip: Clip | None,
             else ""
         text = _clip(e.text, clip.entry_chars if clip else None, report.number, lang)
         first, *rest = (text.splitlines() or [""])
-        head = f"- {_hm(report, e.at)} {mark}{e.actor} ({e.kind})"
+        head = f"- {_hm(report, e.at)} {mark}{e.actor} ({_name('entry', e.kind, lang)})"
         lines.append(f"{head}: {first}" if first else head)
         lines += ["    " + r for r in rest]
     return lines
@@ -100,7 +117,8 @@ def body_lines(report: TicketReport, lang: str | None, clip: Clip | None = None,
         for p in report.pauses:
             end = _hm(report, p.ended_at) if p.ended_at else t("report.pause.open", lang)
             reason = f": {p.reason}" if p.reason else ""
-            lines.append(f"- {_hm(report, p.started_at)} → {end} {p.kind}{reason}")
+            lines.append(f"- {_hm(report, p.started_at)} → {end} "
+                         f"{_name('pause', p.kind, lang)}{reason}")
     talk = list(report.conversation)
     if talk or report.earlier_conversation:
         lines.append(t("report.conversation", lang) + ":")

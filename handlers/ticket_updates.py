@@ -7,24 +7,24 @@ was reported; ``handlers.ticket_actions`` queues it in the outbox after the audi
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sla import Policy
 
 from .i18n import register, t
+from .vocabulary import local_when
 
 register({
     "upd.response": {
-        "en": "Ticket #{n}: your report has been assigned to our support engineer {engineer} "
-              "on {when}. Severity: {sev} ({sev_name}).",
-        "tr": "Kayıt #{n}: bildiriminiz {when} tarihinde destek mühendisimiz {engineer} "
-              "kişisine atandı. Önem derecesi: {sev} ({sev_name}).",
+        "en": "Ticket #{n}: your report was assigned to our support engineer {engineer} on "
+              "{when}. Severity: {sev} ({sev_name}).",
+        "tr": "Kayıt #{n}: bildiriminiz {when} tarihinde destek mühendisimize atandı. "
+              "Atanan mühendis: {engineer}. Önem derecesi: {sev} ({sev_name}).",
     },
     "upd.reassigned": {
-        "en": "Ticket #{n}: your report is now handled by our support engineer {engineer} "
-              "(since {when}). Severity: {sev} ({sev_name}).",
-        "tr": "Kayıt #{n}: bildiriminiz {when} itibarıyla destek mühendisimiz {engineer} "
-              "tarafından yürütülüyor. Önem derecesi: {sev} ({sev_name}).",
+        "en": "Ticket #{n}: since {when} your report is handled by our support engineer "
+              "{engineer}. Severity: {sev} ({sev_name}).",
+        "tr": "Kayıt #{n}: {when} itibarıyla bildiriminizle destek mühendisimiz {engineer} "
+              "ilgileniyor. Önem derecesi: {sev} ({sev_name}).",
     },
     "upd.severity": {
         "en": "Ticket #{n}: the severity was changed from {old} to {sev} ({sev_name}). "
@@ -33,32 +33,32 @@ register({
               "Gerekçe: {reason}",
     },
     "upd.pending": {
-        "en": "Ticket #{n}: to go on we need the following from you: {reason}\n"
-              "Please reply here. Until then the service-level clocks are paused.",
-        "tr": "Kayıt #{n}: devam edebilmemiz için sizden şunlara ihtiyacımız var: {reason}\n"
-              "Lütfen buradan yanıtlayın. Yanıtınıza kadar hizmet süreleri durduruldu.",
+        "en": "Ticket #{n}: to go on, we need the following from you: {reason}\n"
+              "Please reply here. Until you do, the service-level clocks are paused.",
+        "tr": "Kayıt #{n}: devam edebilmemiz için sizden şu bilgiye ihtiyacımız var: {reason}\n"
+              "Lütfen buradan yanıtlayın. Yanıtınız gelene kadar hizmet süreleri duraklatıldı.",
     },
     "upd.resumed": {
         "en": "Ticket #{n}: work has resumed; the service-level clocks are running again.",
-        "tr": "Kayıt #{n}: çalışmaya devam ediliyor; hizmet süreleri yeniden işliyor.",
+        "tr": "Kayıt #{n}: çalışmaya devam ediyoruz; hizmet süreleri yeniden işliyor.",
     },
     "upd.resumed_by_reply": {
         "en": "Ticket #{n}: thank you, we received your answer. Work has resumed and the "
               "service-level clocks are running again.",
-        "tr": "Kayıt #{n}: teşekkürler, yanıtınızı aldık. Çalışmaya devam ediliyor ve hizmet "
+        "tr": "Kayıt #{n}: teşekkürler, yanıtınızı aldık. Çalışmaya devam ediyoruz; hizmet "
               "süreleri yeniden işliyor.",
     },
     "upd.workaround": {
         "en": "Ticket #{n}: a workaround is available:\n{text}\n"
-              "The permanent fix is still being worked on.",
-        "tr": "Kayıt #{n}: geçici bir çözüm (anlık çözüm) mevcut:\n{text}\n"
+              "We are still working on the permanent fix.",
+        "tr": "Kayıt #{n}: anlık çözüm hazır:\n{text}\n"
               "Kalıcı çözüm üzerinde çalışmaya devam ediyoruz.",
     },
     "upd.resolved": {
         "en": "Ticket #{n}: the fix has been applied:\n{text}{fix}\n"
-              "Please confirm that the problem is solved by replying here.",
-        "tr": "Kayıt #{n}: çözüm uygulandı:\n{text}{fix}\n"
-              "Sorunun çözüldüğünü lütfen buradan yanıtlayarak onaylayın.",
+              "Please confirm here that the problem is solved.",
+        "tr": "Kayıt #{n}: kalıcı çözüm uygulandı:\n{text}{fix}\n"
+              "Sorunun çözüldüğünü lütfen buradan yanıt vererek onaylayın.",
     },
     "upd.fix_version": {
         "en": "\nFixed in version {version}.",
@@ -74,26 +74,27 @@ register({
     },
     "upd.escalated": {
         "en": "Ticket #{n} has been escalated to {tier}. Reason: {reason}",
-        "tr": "Kayıt #{n} {tier} seviyesine yükseltildi. Gerekçe: {reason}",
+        "tr": "Kayıt #{n} bir üst destek kademesine aktarıldı: {tier}. Gerekçe: {reason}",
     },
+    # The procedure's support tiers (section 11.3: "Kademe 2: Sorun ve Değişiklik Yönetimi").
     "upd.tier2": {
         "en": "tier 2 (problem and change management)",
-        "tr": "2. seviye (problem ve değişiklik yönetimi)",
+        "tr": "Kademe 2 (sorun ve değişiklik yönetimi)",
     },
     "upd.tier3": {
         "en": "tier 3 (engineering)",
-        "tr": "3. seviye (mühendislik)",
+        "tr": "Kademe 3 (mühendislik desteği)",
     },
     "upd.exception": {
         "en": "Ticket #{n}: written notice of an exception to the service levels (P18):\n{text}",
-        "tr": "Kayıt #{n}: hizmet seviyelerine ilişkin yazılı istisna bildirimi (P18):\n{text}",
+        "tr": "Kayıt #{n}: hizmet düzeylerine ilişkin yazılı istisna bildirimi (P18):\n{text}",
     },
 })
 
 
 def local_time(when: datetime, tz: str) -> str:
     """``2026-11-25 12:00 (Europe/Istanbul)``: a customer sees their own local time."""
-    return f"{when.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} ({tz})"
+    return local_when(when, tz)
 
 
 def response(n: int, engineer: str, when: datetime, tz: str, severity: str, policy: Policy,

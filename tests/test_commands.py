@@ -103,7 +103,7 @@ def test_ack_is_the_response_told_in_the_customers_language(s, policy, clock) ->
     assert ev.kind == "acknowledged" and msg.key == f"ticket:{t.id}:event:{ev.id}:customer"
     assert (msg.channel, msg.target, msg.thread) == ("slack", "DACME", "1764000000.000100")
     # Turkish for Ayşe: engineer, local time of assignment (09:30 UTC = 12:30 Istanbul), severity
-    assert "destek mühendisimiz Can Öztürk" in msg.text
+    assert "Atanan mühendis: Can Öztürk" in msg.text
     assert "2026-11-25 12:30 (Europe/Istanbul)" in msg.text and "S2 (Yüksek)" in msg.text
     # Reassigning keeps the first response time
     later = clock.advance(hours=1)
@@ -117,7 +117,7 @@ def test_ack_is_the_response_told_in_the_customers_language(s, policy, clock) ->
     # Assigning the engineer who already has it changes nothing and tells nobody.
     told, trail = len(customer_msgs(s, t.id)), len(tickets.events(s, t.id))
     out = run(s, policy, who(s, "Elif Şahin"), "assign 1 @Can", later)
-    assert "zaten Can Öztürk üzerinde" in out  # Elif reads Turkish
+    assert "atanan mühendisi zaten Can Öztürk" in out  # Elif reads Turkish
     assert len(customer_msgs(s, t.id)) == told and len(tickets.events(s, t.id)) == trail
 
 
@@ -166,7 +166,7 @@ def test_every_verb_in_order_with_customer_messages(s, policy, clock) -> None:  
         col(OutboxMessage.key).like("%:engineers:0"))).all()
     assert [m.target for m in eng_msgs] == ["C0ENG"] and "tier 3" in eng_msgs[0].text
     # a closed ticket only takes reopen / note / status
-    assert "kapalı; önce yeniden açın" in run(s, policy, eng, "pending 1 logs", clock())
+    assert "kapandı; önce yeniden açın" in run(s, policy, eng, "pending 1 logs", clock())
 
 
 def test_turkish_ticket_gets_turkish_updates(s, policy, clock) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +175,7 @@ def test_turkish_ticket_gets_turkish_updates(s, policy, clock) -> None:  # type:
     run(s, policy, eng, "pending 1 uzak erişim bilgisi", clock.advance(minutes=5))
     run(s, policy, eng, "resolve 1 yama uygulandı --fix-version=4.3", clock.advance(minutes=5))
     texts = [m.text for m in customer_msgs(s, t.id)]
-    assert "sizden şunlara ihtiyacımız var: uzak erişim bilgisi" in texts[0]
+    assert "sizden şu bilgiye ihtiyacımız var: uzak erişim bilgisi" in texts[0]
     assert "çözüm uygulandı" in texts[1] and "4.3" in texts[1] and "onaylayın" in texts[1]
 
 
@@ -312,7 +312,7 @@ def test_status_list_and_help(s, policy, clock) -> None:  # type: ignore[no-unty
     assert "⚠️ Response (2h): 10m left" in status
     assert "Resolution (5d)" in status
     tr = run(s, policy, deniz, "status 2", now)
-    assert "✅ Yanıt (1d)" in tr and "Çözüm (20d)" in tr and "sa" in tr
+    assert "✅ Yanıt (1 iş günü)" in tr and "Kalıcı çözüm (20 iş günü)" in tr and "sa" in tr
     assert [ln.split()[1] for ln in run(s, policy, can, "list", now).splitlines()] == ["#1", "#2"]
     assert run(s, policy, can, "list mine", now).split()[1] == "#2"
     assert run(s, policy, can, "list breaching", now).split()[1] == "#1"

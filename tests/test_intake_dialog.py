@@ -137,7 +137,7 @@ def test_full_report_opens_a_ticket_with_local_due_times(world: Driver) -> None:
     world.send(AYSE, "back")
     replies = world.send(AYSE, "onayla")
     out = text_of(replies)
-    assert "kayıt açıldı" in out and "Premium" in out and "Seviye 1" in out
+    assert "kayıt açıldı" in out and "Premium" in out and "Kademe 1" in out
     assert "2026-11-25 12:30 (Europe/Istanbul)" in out  # 30m 24x7 from 12:00 local
     t = world.tickets()[-1]
     assert (t.severity, t.proposed_severity, t.kind, t.plan) == ("S1", "S1", "defect", "premium")

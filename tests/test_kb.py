@@ -259,7 +259,7 @@ def test_suggest_link_and_add_from_ticket(demo_db: Engine) -> None:
         assert reply.choices[0].value == f"link {t1.id} KE-0001"
         assert "KE-0001" in reply.text and "4.3" in reply.text
         tr = knowledge.suggest(s, t1.id, lang="tr")
-        assert "Geçici çözüm" in tr.text
+        assert "Anlık çözüm" in tr.text
         assert "yok" in knowledge.suggest(s, 999, lang="tr").text
 
         linked = knowledge.link(s, t1.id, "KE-0001", None)

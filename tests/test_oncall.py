@@ -525,7 +525,8 @@ def test_oncall_verbs_in_chat(demo: Engine, policy: Policy) -> None:
                                   now, Routing())
         assert "Can Öztürk holds the primary layer instead of Deniz Yılmaz" in swap.text
         (who,) = execute_command(s, policy, deniz, "oncall", now, Routing())
-        assert "Birincil: Can Öztürk, 2026-11-29 12:00" in who.text  # Deniz reads Turkish
+        # Deniz reads Turkish; every time is local with its zone named.
+        assert "Birincil: Can Öztürk, bitiş 2026-11-29 12:00 (Europe/Istanbul)" in who.text
         (later,) = execute_command(s, policy, can, "oncall 2026-11-29T13:00", now, Routing())
         assert "Primary: Deniz Yılmaz" in later.text
         bad = [execute_command(s, policy, can, line, now, Routing())[0].text for line in (

@@ -92,7 +92,7 @@ def test_breach_alert_escalation_and_tier(engine: Engine, policy: Policy) -> Non
     assert "SLA breach" in alert.text and "ACME" in alert.text and "S2" in alert.text
     assert "4h" in alert.text and "Deniz Yılmaz" in alert.text
     manager = next(m for m in rows if m.target == "U0MGR001")
-    assert "Seviye 2" in manager.text  # Turkish, tier raised
+    assert "2. kademeye yükseltildi" in manager.text  # Turkish, tier raised
     assert out.enqueued == 3
     with Session(engine) as s:
         ticket = s.get(Ticket, tid)
@@ -217,7 +217,7 @@ def test_restart_reconciles_overdue_thresholds_once_marked_late(
     rows = outbox_rows(engine)[1:]
     assert again.enqueued == len(rows) == again.late
     assert {m.key.split(":")[2] for m in rows} == {"75%", "90%", "breach"}
-    assert all(m.late for m in rows) and all("late" in m.text or "geç" in m.text for m in rows)
+    assert all(m.late for m in rows) and all("late" in m.text or "gecikmeli" in m.text for m in rows)
     # another restart: nothing twice
     assert SlaCore(engine, policy, ROUTES).reconcile(at(2026, 11, 23, 14, 5)).enqueued == 0
     assert tid in again.next

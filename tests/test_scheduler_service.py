@@ -64,7 +64,7 @@ async def test_start_reconciles_arms_jobs_and_survives_restart(
     try:
         await wait_for(lambda: len(slack.messages) == 1)
         msg = slack.messages[0]
-        assert msg["channel"] == "U0ENG001" and msg["text"].startswith("[geç")  # late, tr
+        assert msg["channel"] == "U0ENG001" and msg["text"].startswith("[gecikmeli]")  # late, tr
         assert svc.armed_at(SWEEP_JOB) == reported + timedelta(minutes=22, seconds=30)  # 75 %
         digest = svc.scheduler.get_job(DIGEST_JOB).next_run_time
         local = digest.astimezone(ZoneInfo("Europe/Istanbul"))

@@ -313,7 +313,7 @@ async def test_every_engineer_verb_through_the_slash_command(h: Harness, policy)
     to_ayse = [m for m in h.fake.messages if m["channel"] == "D0ACME01"]
     assert sent >= len(to_ayse) == 12  # all but note, status, list, help
     assert all(m["thread_ts"] == "111.000001" for m in to_ayse)
-    assert "destek mühendisimiz Can Öztürk" in to_ayse[0]["text"]
+    assert "Atanan mühendis: Can Öztürk" in to_ayse[0]["text"]
     assert "VPN flaky" not in " ".join(m["text"] for m in to_ayse)
     assert any(m["channel"] == "C0ENG" and "tier 3" in m["text"] for m in h.fake.messages)
 

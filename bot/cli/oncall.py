@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from handlers.commands import find_engineer
 from handlers.oncall import parse_time, schedule_tz, who_text
+from handlers.vocabulary import local_when
 from sla.oncall import LAYERS
 from storage import oncall
 from storage.models import Contact, OncallOverride
@@ -90,7 +91,7 @@ def add_rotation(
         rotation = oncall.add_rotation(s, name, layer, people, first, tz, period_days)
         typer.echo(f"rotation {rotation.id} {name!r} ({layer}): "
                    f"{', '.join(p.name for p in people)}; hand-over {WEEKDAYS[weekday]} "
-                   f"{at:%H:%M} {tz}, first {first:%Y-%m-%d %H:%M %Z}")
+                   f"{at:%H:%M} {tz}, first {local_when(first, tz)}")
 
 
 @oncall_app.command("override")
@@ -115,8 +116,7 @@ def add_override(
         who = _engineer(s, engineer)
         row = oncall.add_override(s, layer, who, a, b, reason=reason, created_by="cli")
         typer.echo(f"override {row.id}: {who.name} holds {layer} from "
-                   f"{a.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} to "
-                   f"{b.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}")
+                   f"{local_when(a, zone)} to {local_when(b, zone)}")
 
 
 @oncall_app.command("who")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from handlers.vocabulary import local_when
 from sla.reminders import plan_reminders
 from sla.ticket_clocks import format_duration
 from storage import outbox, tickets
@@ -50,7 +51,7 @@ def sla_status(as_json: JsonOpt = False) -> None:
         nxt = r["next"]
         flat.append({
             **r, **cells,
-            "next reminder": f"{nxt['clock']} {nxt['threshold']} {_when(nxt['at'], zone)}"
+            "next reminder": f"{nxt['clock']} {nxt['threshold']} {local_when(nxt['at'], zone)}"
             if nxt else "—",
         })
     emit(flat, False, ["number", "customer", "severity", "status", "assignee", "response",

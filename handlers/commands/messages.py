@@ -8,7 +8,8 @@ from ..i18n import register
 register({
     "cmd.refused.unknown": {
         "en": "Sorry, I do not know you. Ask your administrator to register you as a contact.",
-        "tr": "Üzgünüm, sizi tanımıyorum. Yöneticinizden sizi kişi olarak kaydetmesini isteyin.",
+        "tr": "Üzgünüm, sizi tanımıyorum. Yöneticinizden sizi irtibat kişisi olarak kaydetmesini "
+              "isteyin.",
     },
     "cmd.refused.customer": {
         "en": "The command \"{verb}\" is for our support engineers only. You can use: "
@@ -34,7 +35,7 @@ register({
     },
     "cmd.err.no_engineer": {
         "en": "\"{who}\" is not a known support engineer.",
-        "tr": "\"{who}\" tanınan bir destek mühendisi değil.",
+        "tr": "\"{who}\" adlı bir destek mühendisi tanımıyorum.",
     },
     "cmd.err.bad_severity": {
         "en": "\"{sev}\" is not a severity: use {choices}.",
@@ -42,7 +43,7 @@ register({
     },
     "cmd.err.already_assigned": {
         "en": "Ticket #{n} is already assigned to {engineer}: nothing changed.",
-        "tr": "#{n} numaralı kayıt zaten {engineer} üzerinde; bir şey değişmedi.",
+        "tr": "#{n} numaralı kaydın atanan mühendisi zaten {engineer}; bir şey değişmedi.",
     },
     "cmd.err.same_severity": {
         "en": "Ticket #{n} already has severity {sev}.",
@@ -50,15 +51,15 @@ register({
     },
     "cmd.err.bad_tier": {
         "en": "\"{tier}\" is not a tier: use tier2 or tier3.",
-        "tr": "\"{tier}\" bir seviye değil: tier2 ya da tier3 kullanın.",
+        "tr": "\"{tier}\" bir destek kademesi değil: tier2 ya da tier3 yazın.",
     },
     "cmd.err.same_tier": {
         "en": "Ticket #{n} is already at tier {tier}.",
-        "tr": "#{n} numaralı kayıt zaten {tier}. seviyede.",
+        "tr": "#{n} numaralı kayıt zaten {tier}. kademede.",
     },
     "cmd.err.closed": {
         "en": "Ticket #{n} is closed; reopen it first (reopen {n} reason).",
-        "tr": "#{n} numaralı kayıt kapalı; önce yeniden açın (reopen {n} gerekçe).",
+        "tr": "#{n} numaralı kayıt kapandı; önce yeniden açın (reopen {n} gerekçe).",
     },
     "cmd.err.resolved": {
         "en": "Ticket #{n} is resolved; close it or reopen it (reopen {n} reason).",
@@ -74,7 +75,7 @@ register({
     },
     "cmd.err.not_resolved": {
         "en": "Ticket #{n} is neither resolved nor closed: nothing to reopen.",
-        "tr": "#{n} numaralı kayıt çözülmüş ya da kapatılmış değil: yeniden açılacak bir şey yok.",
+        "tr": "#{n} numaralı kayıt ne çözüldü ne de kapandı: yeniden açılacak bir şey yok.",
     },
     "cmd.err.bad_list": {
         "en": "Usage: list [mine|breaching|customer CODE]",
@@ -86,7 +87,7 @@ register({
     },
     "cmd.done.ack": {
         "en": "#{n}: assigned to {engineer}; the customer was told (response, P3).",
-        "tr": "#{n}: {engineer} kişisine atandı; müşteriye bildirildi (yanıt, P3).",
+        "tr": "#{n}: kaydı {engineer} üstlendi; müşteriye bildirildi (yanıt, P3).",
     },
     "cmd.done.sev": {
         "en": "#{n}: severity {old} → {sev}; deadlines recomputed, waiting time kept.",
@@ -95,19 +96,19 @@ register({
     },
     "cmd.done.pending": {
         "en": "#{n}: waiting for the customer; clocks paused. The customer was asked.",
-        "tr": "#{n}: müşteri bekleniyor; süreler durduruldu. Müşteriye soruldu.",
+        "tr": "#{n}: müşteri bekleniyor; süreler duraklatıldı. Müşteriden bilgi istendi.",
     },
     "cmd.done.resume": {
         "en": "#{n}: clocks running again.",
         "tr": "#{n}: süreler yeniden işliyor.",
     },
     "cmd.done.workaround": {
-        "en": "#{n}: workaround recorded and sent; workaround clock stopped.",
-        "tr": "#{n}: geçici çözüm kaydedildi ve gönderildi; geçici çözüm süresi durdu.",
+        "en": "#{n}: workaround recorded and sent to the customer; workaround clock stopped.",
+        "tr": "#{n}: anlık çözüm kaydedildi ve müşteriye gönderildi; anlık çözüm süresi durdu.",
     },
     "cmd.done.resolve": {
         "en": "#{n}: resolved; resolution clock stopped. The customer was asked to confirm.",
-        "tr": "#{n}: çözüldü; çözüm süresi durdu. Müşteriden onay istendi.",
+        "tr": "#{n}: çözüldü; kalıcı çözüm süresi durdu. Müşteriden onay istendi.",
     },
     "cmd.done.close": {
         "en": "#{n}: closed.",
@@ -115,11 +116,11 @@ register({
     },
     "cmd.done.reopen": {
         "en": "#{n}: reopened; the resolution clock resumes where it stopped.",
-        "tr": "#{n}: yeniden açıldı; çözüm süresi kaldığı yerden devam ediyor.",
+        "tr": "#{n}: yeniden açıldı; kalıcı çözüm süresi kaldığı yerden devam ediyor.",
     },
     "cmd.done.escalate": {
         "en": "#{n}: escalated to tier {tier}.",
-        "tr": "#{n}: {tier}. seviyeye yükseltildi.",
+        "tr": "#{n}: {tier}. kademeye yükseltildi.",
     },
     "cmd.done.reply": {
         "en": "#{n}: sent to the customer.",
@@ -136,25 +137,25 @@ register({
     "cmd.status.head": {
         "en": "#{n} {customer} · {sev} {sev_name} · {status} · tier {tier} · {assignee}\n"
               "{summary}",
-        "tr": "#{n} {customer} · {sev} {sev_name} · {status} · {tier}. seviye · {assignee}\n"
+        "tr": "#{n} {customer} · {sev} {sev_name} · {status} · Kademe {tier} · {assignee}\n"
               "{summary}",
     },
-    "cmd.status.unassigned": {"en": "unassigned", "tr": "atanmadı"},
+    "cmd.status.unassigned": {"en": "unassigned", "tr": "atanmamış"},
     "cmd.status.no_clock": {
         "en": "No SLA clock (service request, billed separately).",
-        "tr": "SLA süresi yok (ek hizmet talebi, ayrıca ücretlendirilir).",
+        "tr": "SLA süresi yok (ek hizmet talebi, ayrıca faturalandırılır).",
     },
     "cmd.clock.left": {
         "en": "{icon} {clock} ({target}): {left} left, due {due}",
-        "tr": "{icon} {clock} ({target}): {left} kaldı, bitiş {due}",
+        "tr": "{icon} {clock} ({target}): {left} kaldı, süre sonu {due}",
     },
     "cmd.clock.paused": {
         "en": "{icon} {clock} ({target}): paused, {left} left",
-        "tr": "{icon} {clock} ({target}): durduruldu, {left} kaldı",
+        "tr": "{icon} {clock} ({target}): duraklatıldı, {left} kaldı",
     },
     "cmd.clock.overdue": {
         "en": "{icon} {clock} ({target}): overdue by {over}, was due {due}",
-        "tr": "{icon} {clock} ({target}): {over} gecikti, bitiş {due} idi",
+        "tr": "{icon} {clock} ({target}): süre {due} itibarıyla doldu; {over} gecikme var",
     },
     "cmd.clock.met": {
         "en": "{icon} {clock} ({target}): met at {at}",
@@ -162,7 +163,7 @@ register({
     },
     "cmd.clock.late": {
         "en": "{icon} {clock} ({target}): done late at {at}",
-        "tr": "{icon} {clock} ({target}): {at} tarihinde gecikmeli tamamlandı",
+        "tr": "{icon} {clock} ({target}): {at} tarihinde gecikmeyle tamamlandı",
     },
     "cmd.clock.none": {
         "en": "{icon} {clock}: {target}",
@@ -189,39 +190,39 @@ register({
               "reply N text (to the customer) · note N text (internal; in a ticket's thread "
               "any message is a note, \"reply text\" writes to the customer)\n"
               "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID\n"
-              "kb add N [KB-ID] · kb edit KB-ID field text · kb publish KB-ID\n"
+              "kb add N [KB-ID] · kb edit KB-ID FIELD TEXT · kb publish KB-ID\n"
               "report [CUSTOMER] [YYYY-MM] · planned · help\n"
               "oncall [ISO] · oncall swap @engineer until ISO",
         "tr": "Komutlar (N = kayıt numarası):\n"
               "ack N · assign N @mühendis · sev N S1..S4 gerekçe\n"
               "pending N eksik-bilgi · resume N\n"
-              "workaround N metin · resolve N metin [--fix-version V] · close N · "
+              "workaround N metin · resolve N metin [--fix-version SÜRÜM] · close N · "
               "reopen N gerekçe\n"
               "escalate N tier2|tier3 gerekçe · exception N metin\n"
               "reply N metin (müşteriye) · note N metin (iç not; kaydın ileti dizisindeki her "
               "mesaj bir nottur, \"reply metin\" müşteriye yazar)\n"
               "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID\n"
-              "kb add N [KB-ID] · kb edit KB-ID alan metin · kb publish KB-ID\n"
+              "kb add N [KB-ID] · kb edit KB-ID ALAN METİN · kb publish KB-ID\n"
               "report [MÜŞTERİ] [YYYY-AA] · planned · help\n"
               "oncall [ISO] · oncall swap @mühendis until ISO",
     },
     "cmd.eng.escalated": {
         "en": "#{n} {customer} {sev}: escalated to tier {tier} by {actor}. {reason}",
-        "tr": "#{n} {customer} {sev}: {actor} tarafından {tier}. seviyeye yükseltildi. {reason}",
+        "tr": "#{n} {customer} {sev}: {actor} tarafından {tier}. kademeye yükseltildi. {reason}",
     },
     # the oncall verb (handlers.commands.oncall)
     "oncall.swapped": {
         "en": "Done: {to} holds the {layer} layer instead of {frm} from {start} until {end}.",
-        "tr": "Tamam: {start} ile {end} arasında {layer} nöbeti {frm} yerine {to} üzerinde.",
+        "tr": "Tamam: {start} – {end} arasında {frm} yerine nöbeti {to} tutacak ({layer}).",
     },
     "oncall.err.usage": {
-        "en": "Usage: oncall [ISO time] · oncall swap @engineer until ISO-time",
-        "tr": "Kullanım: oncall [ISO zaman] · oncall swap @mühendis until ISO-zaman",
+        "en": "Usage: oncall [ISO-time] · oncall swap @engineer until ISO-time",
+        "tr": "Kullanım: oncall [ISO-zaman] · oncall swap @mühendis until ISO-zaman",
     },
     "oncall.err.time": {
         "en": "{value!r} is not a time: use ISO 8601, e.g. 2026-11-30T09:00 (zone: {tz}) or "
               "2026-11-30T09:00+03:00.",
-        "tr": "{value!r} bir zaman değil: ISO 8601 kullanın, örn. 2026-11-30T09:00 (saat "
+        "tr": "{value!r} bir zaman değil: ISO 8601 kullanın, ör. 2026-11-30T09:00 (saat "
               "dilimi: {tz}) ya da 2026-11-30T09:00+03:00.",
     },
     "oncall.err.past": {"en": "The end {end} has already passed.",

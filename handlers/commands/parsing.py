@@ -13,6 +13,7 @@ from sla import Policy
 from storage import tickets as store
 from storage.models import Contact, Ticket, TicketStatus
 
+from ..i18n import register
 from ..text import strip_nul
 from ..types import Routing
 from .staff import STAFF_ROLES
@@ -20,6 +21,8 @@ from .staff import STAFF_ROLES
 if TYPE_CHECKING:
     from ..reports import ChartMaker
 
+# Each verb's usage line, per language: the verb and the typed keywords (mine, tier2, swap,
+# until, --fix-version, …) stay as typed; only the placeholder words are translated.
 USAGE = {
     "ack": "ack N",
     "assign": "assign N @engineer",
@@ -44,6 +47,37 @@ USAGE = {
     "oncall": "oncall [ISO] · oncall swap @engineer until ISO",
     "help": "help",
 }
+USAGE_TR = {
+    "ack": "ack N",
+    "assign": "assign N @mühendis",
+    "sev": "sev N S1|S2|S3|S4 gerekçe",
+    "pending": "pending N eksik-bilgi",
+    "resume": "resume N",
+    "workaround": "workaround N metin",
+    "resolve": "resolve N metin [--fix-version SÜRÜM]",
+    "close": "close N",
+    "reopen": "reopen N gerekçe",
+    "escalate": "escalate N tier2|tier3 gerekçe",
+    "note": "note N metin",
+    "reply": "reply N metin",
+    "exception": "exception N metin",
+    "status": "status N",
+    "list": "list [mine|breaching|customer KOD]",
+    "suggest": "suggest N",
+    "link": "link N KB-ID",
+    "kb": "kb add N [KB-ID] | kb edit KB-ID ALAN METİN | kb publish KB-ID",
+    "report": "report [MÜŞTERİ] [YYYY-AA]",
+    "planned": "planned",
+    "oncall": "oncall [ISO] · oncall swap @mühendis until ISO",
+    "help": "help",
+}
+# "cmd.usage.VERB" is the refusal that shows the verb's usage line in the actor's language
+# (register raises at import when a verb lacks its Turkish line).
+register({
+    f"cmd.usage.{verb}": {"en": f"Usage: {line}",
+                          "tr": f"Kullanım: {USAGE_TR[verb]}" if verb in USAGE_TR else ""}
+    for verb, line in USAGE.items()
+})
 
 
 class CommandError(Exception):
@@ -87,8 +121,8 @@ def command_words(text: str) -> list[str]:
 
 
 def usage_error(verb: str) -> CommandError:
-    """The refusal that shows ``verb``'s usage line."""
-    return CommandError("cmd.err.usage", usage=USAGE[verb])
+    """The refusal that shows ``verb``'s usage line (in the language it is rendered in)."""
+    return CommandError(f"cmd.usage.{verb}")
 
 
 def ticket_number(verb: str, args: list[str]) -> int:

@@ -15,7 +15,7 @@ from .. import ticket_report
 from ..i18n import t
 from ..ticket_report_text import CHAT, body_lines
 from ..types import Reply
-from ..vocabulary import clock_name, local_when, status_name
+from ..vocabulary import clock_name, local_when, status_name, target_text
 from .parsing import CommandError, Ctx, named_ticket, usage_error
 
 LIST_LIMIT = 50  # lines of a ``list`` reply
@@ -36,7 +36,7 @@ def _clock_line(state: ClockState, lang: str, zone: tzinfo) -> str:
     """One clock's countdown; its times in the ticket's zone, named."""
     icon = ICONS[state.status]
     clock = clock_name(state.kind, lang)
-    target = state.target.label()
+    target = target_text(state.target, lang)
     due = local_when(state.deadline, zone) if state.deadline else "—"
     if state.status is ClockStatus.NO_TARGET:
         return t("cmd.clock.none", lang, icon=icon, clock=clock, target=target)

@@ -87,7 +87,7 @@ register({
               "possible and a fix will need an upgrade.",
         "tr": "Lütfen dikkat: {version} sürümünün destek süresi {ends} tarihinde doldu "
               "(yayından {years} yıl sonra). Bunu kayda işliyoruz; hangi desteğin verilebileceğine "
-              "firma karar verir ve düzeltme için sürüm yükseltmesi gerekir.",
+              "firmamız karar verir ve düzeltme için sürüm yükseltmesi gerekir.",
     },
     "note.eos_short": {
         "en": "Version past end of support: recorded on the ticket.",
@@ -109,28 +109,29 @@ register({
         "en": "It is outside your business hours. On the Standard plan the clock starts at the "
               "next opening, {opening}; out-of-hours support is an additional, separately billed "
               "service.",
-        "tr": "Şu an mesai saatleriniz dışındayız. Standart planda süre bir sonraki mesai "
-              "başlangıcında, {opening}, başlar; mesai dışı destek ayrıca faturalandırılan ek bir "
-              "hizmettir.",
+        "tr": "Şu an iş saatleriniz dışındayız. Standart planda süre bir sonraki iş saati "
+              "başlangıcında ({opening}) başlar; iş saatleri dışında destek, ayrıca "
+              "faturalandırılan ek bir hizmettir.",
     },
     "opened": {
         "en": "Ticket #{number} is open. Severity {severity} ({severity_name}), plan {plan}, "
-              "assigned to Tier {tier}.",
-        "tr": "#{number} numaralı kayıt açıldı. Önem derecesi {severity} ({severity_name}), plan "
-              "{plan}, Seviye {tier} ekibine atandı.",
+              "handled by tier {tier}.",
+        "tr": "#{number} numaralı kayıt açıldı. Önem derecesi {severity} ({severity_name}), plan: "
+              "{plan}, Kademe {tier} ekibine atandı.",
     },
-    "due.at": {"en": "{clock} ({target}): due {at}", "tr": "{clock} ({target}): son {at}"},
+    "due.at": {"en": "{clock} ({target}): due {at}", "tr": "{clock} ({target}): süre sonu {at}"},
     "due.none": {"en": "{clock}: {target}", "tr": "{clock}: {target}"},
     "due.paused": {
         "en": "{clock} ({target}): paused, waiting for remote access",
         "tr": "{clock} ({target}): duraklatıldı, uzaktan erişim bekleniyor",
     },
-    "due.next": {"en": "{clock} due {at} ({state})", "tr": "{clock} son {at} ({state})"},
+    "due.next": {"en": "{clock} due {at} ({state})",
+                 "tr": "{clock} için süre sonu {at} ({state})"},
     "files.received": {"en": "Received {name} ({size}).", "tr": "{name} alındı ({size})."},
     "files.too_big": {
         "en": "{name} is {size}; the limit is {limit}. Please send a smaller file (e.g. zipped).",
-        "tr": "{name} {size}; sınır {limit}. Lütfen daha küçük bir dosya gönderin (ör. "
-              "sıkıştırılmış).",
+        "tr": "{name} dosyasının boyutu {size}; sınır {limit}. Lütfen daha küçük bir dosya "
+              "gönderin (ör. sıkıştırılmış).",
     },
     "files.empty": {"en": "{name} is empty.", "tr": "{name} boş."},
     "files.too_many": {
@@ -176,11 +177,11 @@ register({
     "lang.set": {"en": "I will speak English with you.", "tr": "Sizinle Türkçe konuşacağım."},
     "list.none": {"en": "Your organisation has no open tickets.",
                   "tr": "Kurumunuzun açık kaydı yok."},
-    "list.title": {"en": "Open tickets of {customer}:", "tr": "{customer} açık kayıtları:"},
+    "list.title": {"en": "Open tickets of {customer}:", "tr": "Açık kayıtlarınız ({customer}):"},
     "status.not_found": {
         "en": "I cannot find ticket {ref} for your organisation.",
         "tr": "Kurumunuza ait {ref} numaralı kaydı bulamıyorum.",
     },
-    "status.assignee": {"en": "Engineer: {name}", "tr": "Mühendis: {name}"},
+    "status.assignee": {"en": "Engineer: {name}", "tr": "Atanan mühendis: {name}"},
 })
 

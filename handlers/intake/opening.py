@@ -21,7 +21,7 @@ from ..identity import Identity
 from ..notify import keys, tell_customer
 from ..text import strip_nul
 from ..types import OUTBOX_META, Reply
-from ..vocabulary import clock_name, local_when
+from ..vocabulary import clock_name, local_when, target_text
 from .config import IntakeConfig
 from .prompts import out_of_hours_note
 
@@ -146,11 +146,13 @@ def opened_reply(session: Session, cfg: IntakeConfig, ident: Identity, ticket: T
         for state in tickets.clock_states(session, pol, ticket, now):
             name = clock_name(state.kind, lang)
             if not state.target.has_clock:
-                lines.append(t("due.none", lang, clock=name, target=state.target.label()))
+                lines.append(t("due.none", lang, clock=name, target=target_text(state.target,
+                                                                                 lang)))
             elif paused or state.deadline is None:
-                lines.append(t("due.paused", lang, clock=name, target=state.target.label()))
+                lines.append(t("due.paused", lang, clock=name,
+                               target=target_text(state.target, lang)))
             else:
-                lines.append(t("due.at", lang, clock=name, target=state.target.label(),
+                lines.append(t("due.at", lang, clock=name, target=target_text(state.target, lang),
                                at=local_when(state.deadline, zone)))
         if paused:
             lines.append(t("note.remote_pending", lang))
@@ -193,7 +195,9 @@ def enqueue_cards(session: Session, cfg: IntakeConfig, ticket: Ticket, ident: Id
         f"{ticket.remote_access_how if ticket.remote_access else 'not yet (clock paused)'}",
     ]
     if ticket.response_due:
-        lines.append(f"Response due: {ticket.response_due:%Y-%m-%d %H:%M} UTC")
+        # The engineers' zone, named: the same format as every other engineer notice.
+        lines.append("Response due: "
+                     + local_when(ticket.response_due, cfg.routing.engineers_tz))
     if matches:
         lines.append("Known errors: " + "; ".join(f"{m.entry.id} {m.entry.title}" for m in matches))
     payload = {"kind": "ticket_opened", "ticket": ticket.id, "severity": ticket.severity,

@@ -43,7 +43,7 @@ register({
     "slack.modal.submit": {"en": "Open ticket", "tr": "Kayıt aç"},
     "slack.modal.cancel": {"en": "Cancel", "tr": "Vazgeç"},
     "slack.modal.files": {"en": "Screenshots, logs, trace files",
-                          "tr": "Ekran görüntüleri, loglar, iz dosyaları"},
+                          "tr": "Ekran görüntüleri, günlük (log) ve izleme dosyaları"},
     "slack.modal.files_hint": {
         "en": "Attach what you collected (P20). If you have nothing to attach, say why below.",
         "tr": "Topladığınız dosyaları ekleyin (P20). Ekleyecek bir şey yoksa nedenini aşağıya "
@@ -62,7 +62,7 @@ register({
     },
     "slack.form.button": {"en": "Open the report form", "tr": "Bildirim formunu aç"},
     "slack.btn.ack": {"en": "Acknowledge", "tr": "Üstlen"},
-    "slack.btn.pending": {"en": "Pending", "tr": "Müşteri bekleniyor"},
+    "slack.btn.pending": {"en": "Wait for customer", "tr": "Müşteriden bilgi iste"},
     "slack.btn.resolve": {"en": "Resolve", "tr": "Çöz"},
     "slack.verb.pending.title": {"en": "Waiting for customer", "tr": "Müşteri bekleniyor"},
     "slack.verb.pending.label": {"en": "What do you need from the customer?",
@@ -168,8 +168,8 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 def card_blocks(text: str, ticket_id: int, lang: str = "en") -> list[dict[str, Any]]:
     """A ticket card: ``text`` (plain, escaped here) in as many sections as it needs, within
-    Slack's limits, and the engineers' buttons (Acknowledge, Pending, Resolve). What does not
-    fit in one message ends with a pointer to the whole report."""
+    Slack's limits, and the engineers' buttons (Acknowledge, Wait for customer, Resolve). What
+    does not fit in one message ends with a pointer to the whole report."""
     labels = {"ticket_ack": "slack.btn.ack", "ticket_pending": "slack.btn.pending",
               "ticket_resolve": "slack.btn.resolve"}
     elements = []
