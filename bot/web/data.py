@@ -30,15 +30,16 @@ def _colour(status: str, fraction: float | None) -> str:
 
 
 def clock_rows(session: Session, policy: Policy, view: TicketView, now: datetime,
-               horizon: float) -> list[dict[str, Any]]:
-    """Each clock as the page shows it; ``tick`` = seconds the browser may count down from
-    ``now`` before the next refresh (0 when paused, stopped or outside business hours)."""
+               horizon: float, tz: str | None = None) -> list[dict[str, Any]]:
+    """Each clock as the page shows it (deadlines in ``tz``, else the ticket's calendar zone);
+    ``tick`` = seconds the browser may count down from ``now`` before the next refresh (0 when
+    paused, stopped or outside business hours)."""
     clocks = ticket_store.ticket_clocks(session, view.ticket)
     pauses = merge_pauses(clocks.pauses)
     now_t = _epoch(now)
     paused = any(a <= now_t < b for a, b in pauses)
     rows = []
-    tz = clocks.calendar.tz
+    tz = tz or clocks.calendar.tz
     for s in view.clocks:
         tick = 0
         if s.stopped_at is None and s.remaining is not None and not paused \
@@ -107,11 +108,12 @@ def open_tickets(session: Session, policy: Policy, now: datetime, customer: str 
     return rows
 
 
-def timeline(session: Session, policy: Policy, ticket: Ticket, now: datetime
-             ) -> list[dict[str, str]]:
-    """Events, pauses, reminder thresholds and breaches of one ticket, by time."""
+def timeline(session: Session, policy: Policy, ticket: Ticket, now: datetime,
+             tz: str | None = None) -> list[dict[str, str]]:
+    """Events, pauses, reminder thresholds and breaches of one ticket, by time (written in
+    ``tz``, else the ticket's calendar zone)."""
     clocks = ticket_store.ticket_clocks(session, ticket)
-    tz = clocks.calendar.tz
+    tz = tz or clocks.calendar.tz
     items: list[tuple[datetime, str, str, str]] = []
     for e in ticket_store.events(session, ticket.id or 0):
         items.append((e.at, "event", e.kind, f"{e.actor}: {e.text}"))
