@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, func, or_
@@ -34,6 +35,7 @@ TZ_COOKIE = "destek_tz"
 def viewer_zone(raw: str | None, default: str) -> str:
     """The IANA zone the viewer asked for (their browser's, from the cookie), else ``default``
     (DESTEK_ENGINEERS_TZ); an unknown or odd name is ignored."""
+    raw = unquote(raw) if raw else raw  # a script may have %-encoded the slash
     if raw and len(raw) <= 64 and all(ch.isalnum() or ch in "/_-+" for ch in raw):
         try:
             ZoneInfo(raw)

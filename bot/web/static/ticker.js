@@ -1,13 +1,14 @@
 'use strict';
 // The viewer's time zone, from the browser, in a cookie the server reads: every time on the
 // desk is written in it (the page names the zone). Reloaded once when it was missing or changed.
+// IANA names are letters, digits and / _ - + only: anything else is not written.
 (function(){
  let tz='';try{tz=Intl.DateTimeFormat().resolvedOptions().timeZone||'';}catch(err){}
- if(!tz)return;
+ if(!/^[A-Za-z0-9\/_+-]{1,64}$/.test(tz))return;
  const has=document.cookie.split('; ').find(c=>c.startsWith('destek_tz='));
- const now=has?decodeURIComponent(has.slice(10)):'';
+ const now=has?has.slice(10):'';
  if(now===tz)return;
- document.cookie='destek_tz='+encodeURIComponent(tz)+'; path=/; max-age=31536000; samesite=lax';
+ document.cookie='destek_tz='+tz+'; path=/; max-age=31536000; samesite=lax';
  if(document.getElementById('tickets')&&!sessionStorage.getItem('destek_tz_reloaded')){
   sessionStorage.setItem('destek_tz_reloaded','1');location.reload();}
 })();
