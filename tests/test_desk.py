@@ -38,7 +38,8 @@ def engine(sqlite_url: str, policy: Policy) -> Iterator[Engine]:
     seed(eng, policy)
     with session_scope(eng, lambda: NOW) as s:
         acme, nw = directory.get_customer(s, "ACME"), directory.get_customer(s, "NW")
-        ayse, jane = directory.find_contact(s, "Ayşe Demir"), directory.find_contact(s, "Jane Miller")
+        ayse = directory.find_contact(s, "Ayşe Demir")
+        jane = directory.find_contact(s, "Jane Miller")
         bot = directory.get_product(s, "Voice Bot")
         assert ayse and jane
         # #4 resolved, reported 10 days ago, version 3.2, tier 2; #5 closed, 40 days ago.

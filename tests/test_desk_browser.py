@@ -17,7 +17,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -173,4 +172,3 @@ def test_desk_in_chromium(desk: tuple[str, Engine]) -> None:
         assert (artifacts / shot).stat().st_size > 10_000, shot
     with session_scope(engine) as s:
         assert [e.kind for e in tickets.events(s, 1)].count(tickets.PUBLIC_REPLY) == 1
-    _ = timedelta  # noqa: F841 - kept for readers adjusting the clock

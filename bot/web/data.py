@@ -1,5 +1,5 @@
-"""What the dashboard shows, as plain data: open tickets with a countdown per clock, and one
-ticket's timeline. The HTML pages and ``/api/tickets`` both read these dicts."""
+"""What the dashboard shows, as plain data: a ticket's clocks with their countdowns, and its
+timeline. The pages and ``/api/tickets`` (through :mod:`.desk`) read these dicts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sla.attainment import local
 from sla.clock import _epoch, merge_pauses
 from sla.reminders import plan_reminders
 from storage import tickets as ticket_store
-from storage.directory import find_contact, get_customer
 from storage.models import Ticket
 from storage.tickets import TicketView
 
@@ -70,42 +69,6 @@ def _countdown_text(status: str, remaining: timedelta | None) -> str:
     if remaining.total_seconds() < 0:
         return f"overdue {format_duration(-remaining)}"
     return format_duration(remaining) + (" (paused)" if status == ClockStatus.PAUSED else "")
-
-
-def open_tickets(session: Session, policy: Policy, now: datetime, customer: str | None = None,
-                 severity: str | None = None, assignee: str | None = None,
-                 horizon: float = 30) -> list[dict[str, Any]]:
-    """Open and pending tickets with their clocks, most urgent first."""
-    cid = None
-    if customer:
-        try:
-            cid = get_customer(session, customer).id
-        except ValueError:
-            return []
-    aid = None
-    if assignee:
-        contact = find_contact(session, assignee)
-        if contact is None:
-            return []
-        aid = contact.id
-    rows = []
-    for t in ticket_store.list_tickets(session, cid, open_only=True, assignee_id=aid):
-        if severity and t.severity != severity:
-            continue
-        view = ticket_store.view(session, policy, t, now)
-        clocks = clock_rows(session, policy, view, now, horizon)
-        running = [c["remaining"] for c in clocks
-                   if c["remaining"] is not None and c["status"] != "met"]
-        rows.append({
-            "number": t.id, "customer": view.customer.code, "severity": t.severity,
-            "status": t.status, "summary": t.summary,
-            "assignee": view.assignee.name if view.assignee else None,
-            "product": view.product.name if view.product else None,
-            "reported": local(t.reported_at, view.zone.key),
-            "clocks": clocks, "urgency": min(running) if running else 10**9,
-        })
-    rows.sort(key=lambda r: (r["urgency"], r["number"]))
-    return rows
 
 
 def timeline(session: Session, policy: Policy, ticket: Ticket, now: datetime,
