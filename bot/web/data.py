@@ -1,5 +1,5 @@
-"""What the dashboard shows, as plain data: open tickets with a countdown per clock, and one
-ticket's timeline. The HTML pages and ``/api/tickets`` both read these dicts."""
+"""What the dashboard shows, as plain data: a ticket's clocks with their countdowns, and its
+timeline. The pages and ``/api/tickets`` (through :mod:`.desk`) read these dicts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sla.attainment import local
 from sla.clock import _epoch, merge_pauses
 from sla.reminders import plan_reminders
 from storage import tickets as ticket_store
-from storage.directory import find_contact, get_customer
 from storage.models import Ticket
 from storage.tickets import TicketView
 
@@ -30,15 +29,16 @@ def _colour(status: str, fraction: float | None) -> str:
 
 
 def clock_rows(session: Session, policy: Policy, view: TicketView, now: datetime,
-               horizon: float) -> list[dict[str, Any]]:
-    """Each clock as the page shows it; ``tick`` = seconds the browser may count down from
-    ``now`` before the next refresh (0 when paused, stopped or outside business hours)."""
+               horizon: float, tz: str | None = None) -> list[dict[str, Any]]:
+    """Each clock as the page shows it (deadlines in ``tz``, else the ticket's calendar zone);
+    ``tick`` = seconds the browser may count down from ``now`` before the next refresh (0 when
+    paused, stopped or outside business hours)."""
     clocks = ticket_store.ticket_clocks(session, view.ticket)
     pauses = merge_pauses(clocks.pauses)
     now_t = _epoch(now)
     paused = any(a <= now_t < b for a, b in pauses)
     rows = []
-    tz = clocks.calendar.tz
+    tz = tz or clocks.calendar.tz
     for s in view.clocks:
         tick = 0
         if s.stopped_at is None and s.remaining is not None and not paused \
@@ -71,47 +71,12 @@ def _countdown_text(status: str, remaining: timedelta | None) -> str:
     return format_duration(remaining) + (" (paused)" if status == ClockStatus.PAUSED else "")
 
 
-def open_tickets(session: Session, policy: Policy, now: datetime, customer: str | None = None,
-                 severity: str | None = None, assignee: str | None = None,
-                 horizon: float = 30) -> list[dict[str, Any]]:
-    """Open and pending tickets with their clocks, most urgent first."""
-    cid = None
-    if customer:
-        try:
-            cid = get_customer(session, customer).id
-        except ValueError:
-            return []
-    aid = None
-    if assignee:
-        contact = find_contact(session, assignee)
-        if contact is None:
-            return []
-        aid = contact.id
-    rows = []
-    for t in ticket_store.list_tickets(session, cid, open_only=True, assignee_id=aid):
-        if severity and t.severity != severity:
-            continue
-        view = ticket_store.view(session, policy, t, now)
-        clocks = clock_rows(session, policy, view, now, horizon)
-        running = [c["remaining"] for c in clocks
-                   if c["remaining"] is not None and c["status"] != "met"]
-        rows.append({
-            "number": t.id, "customer": view.customer.code, "severity": t.severity,
-            "status": t.status, "summary": t.summary,
-            "assignee": view.assignee.name if view.assignee else None,
-            "product": view.product.name if view.product else None,
-            "reported": local(t.reported_at, view.zone.key),
-            "clocks": clocks, "urgency": min(running) if running else 10**9,
-        })
-    rows.sort(key=lambda r: (r["urgency"], r["number"]))
-    return rows
-
-
-def timeline(session: Session, policy: Policy, ticket: Ticket, now: datetime
-             ) -> list[dict[str, str]]:
-    """Events, pauses, reminder thresholds and breaches of one ticket, by time."""
+def timeline(session: Session, policy: Policy, ticket: Ticket, now: datetime,
+             tz: str | None = None) -> list[dict[str, str]]:
+    """Events, pauses, reminder thresholds and breaches of one ticket, by time (written in
+    ``tz``, else the ticket's calendar zone)."""
     clocks = ticket_store.ticket_clocks(session, ticket)
-    tz = clocks.calendar.tz
+    tz = tz or clocks.calendar.tz
     items: list[tuple[datetime, str, str, str]] = []
     for e in ticket_store.events(session, ticket.id or 0):
         items.append((e.at, "event", e.kind, f"{e.actor}: {e.text}"))
