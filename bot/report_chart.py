@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from handlers.i18n import t  # noqa: E402
+from handlers.vocabulary import clock_name
 from sla import ClockKind  # noqa: E402
 from sla.attainment import SLAReport  # noqa: E402
 
@@ -51,7 +52,7 @@ def chart(report: SLAReport, lang: str = "en", tz: str = "UTC",
                 xs.append(j + (i - 1) * width)
                 ys.append(att)
                 labels.append(f"{att:.0f}%")
-        bar = bars.bar(xs, ys, width, label=t(f"report.kind.{kind.value}", lang),
+        bar = bars.bar(xs, ys, width, label=clock_name(kind, lang),
                        color=_COLOURS[kind])
         bars.bar_label(bar, labels=labels, fontsize=8)
     bars.set_xticks(range(len(sevs)), sevs)
@@ -73,7 +74,7 @@ def chart(report: SLAReport, lang: str = "en", tz: str = "UTC",
             if not pts:
                 continue
             line.scatter([c.deadline for c in pts], [ypos[c.severity] for c in pts],
-                         label=t(f"report.kind.{kind.value}", lang), color=_COLOURS[kind],
+                         label=clock_name(kind, lang), color=_COLOURS[kind],
                          marker="x", s=60)
             for c in pts:
                 assert c.deadline is not None

@@ -1,12 +1,12 @@
 """Every word of the typeset monthly report and its chart, in English and Turkish.
 
 Registered in :mod:`handlers.i18n` (keys ``pdf.*``); the clock names come from
-:mod:`handlers.reports` (``report.kind.*``: Yanıt, Geçici çözüm, Kalıcı çözüm).
+:func:`handlers.vocabulary.clock_name` (one name per clock and language).
 """
 
 from __future__ import annotations
 
-import handlers.reports  # noqa: F401  (registers report.kind.* and report.all)
+import handlers.reports  # noqa: F401  (registers report.all)
 from handlers.i18n import register
 
 _MONTHS = {

@@ -36,7 +36,7 @@ from reportlab.platypus import (
 from sqlmodel import Session, col, select
 
 from handlers.i18n import normalise_language, t
-from handlers.vocabulary import status_name
+from handlers.vocabulary import clock_name, status_name
 from sla import ClockKind, Policy
 from sla.attainment import ClockFact, SLAReport, format_business, local
 from storage.directory import active_contract, customer_calendar, get_customer
@@ -115,7 +115,7 @@ class _Report:
         return t(key, self.lang, **kw)
 
     def kind(self, kind: ClockKind) -> str:
-        return self.tr(f"report.kind.{kind.value}")
+        return clock_name(kind, self.lang)
 
     def sev(self, code: str) -> str:
         name = self.ctx.severity_names.get(code)

@@ -170,15 +170,15 @@ def test_the_customer_sees_the_engineers_status_change_once(demo_db: Any) -> Non
             ayse_id = directory.find_contact(s, "Ayşe Demir").id  # type: ignore[union-attr]
             tid = s.exec(select(Ticket.id).where(Ticket.contact_id == ayse_id)).first()
         deniz.stdin.type(f"ack {tid}")
-        deniz.screen.wait_for(f"#{tid}: Deniz Yılmaz kişisine atandı")
-        shown = ayse.screen.wait_for("destek mühendisimiz Deniz Yılmaz kişisine atandı")
+        deniz.screen.wait_for(f"#{tid}: kaydı Deniz Yılmaz üstlendi")
+        shown = ayse.screen.wait_for("Atanan mühendis: Deniz Yılmaz")
         assert "📨 size mesaj" in shown  # marked as a message for her
         (row,) = [r for r in rows(engine, ticket_id=tid, target=str(ayse_id))
                   if "atandı" in r.text]
         wait_until(lambda: rows(engine, id=row.id)[0].status == outbox.SENT)
         time.sleep(0.5)  # a second delivery would have come by now (idle poll 0.2 s)
-        assert ayse.screen.text.count("kişisine atandı. Önem") == 1
-        assert "kişisine atandı. Önem" not in deniz.screen.text  # the customer's words
+        assert ayse.screen.text.count("Atanan mühendis: Deniz Yılmaz. Önem") == 1
+        assert "Atanan mühendis: Deniz Yılmaz. Önem" not in deniz.screen.text  # the customer's
         # The chat goes on under the message: she can still type.
         ayse.stdin.type(f"/status {tid}")
         ayse.screen.wait_for(f"#{tid}")

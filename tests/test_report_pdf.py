@@ -154,7 +154,7 @@ def test_demo_month_pdf_for_acme_in_turkish(engine: Engine, policy: Policy,
         assert expected in flat, expected
     # Section and column headings, in Turkish with İ ı ş ğ as they are.
     for expected in ["Plan, önem derecesi ve hedefe göre başarı oranı", "Kalıcı çözüm",
-                     "Geçici çözüm", "Aşılan hedefler", "Hariç tutulan bekleme süresi (P17)",
+                     "Anlık çözüm", "Aşılan hedefler", "Hariç tutulan bekleme süresi (P17)",
                      "Hizmet seviyesi istisnaları, yazılı (P18)", "Yapay zekâ kullanımı (P26)",
                      "Grafikler", "Son tarih", "Durduğu an", "İş saati", "Başarı oranı",
                      "Saatler Europe/Istanbul saat dilimindedir.", "S1 Kritik", "hâlâ işliyor"]:
