@@ -18,6 +18,7 @@ from sla import Policy
 from sla.attainment import Month, SLAReport, build_report
 from storage.directory import RecordError, customer_calendar, get_customer
 from storage.reports import month_ticket_facts, month_usage
+from storage.satisfaction import month_survey_facts
 
 from .i18n import register, t
 from .types import Reply
@@ -55,7 +56,8 @@ def monthly_report(
     """The report of ``month`` for one customer (code) or all customers, as of ``as_of``."""
     facts = month_ticket_facts(session, month, customer_code)
     usage = month_usage(session, month, customer_code)
-    return build_report(policy, month, customer_code or "all", facts, as_of, usage)
+    surveys = month_survey_facts(session, month, customer_code)
+    return build_report(policy, month, customer_code or "all", facts, as_of, usage, surveys)
 
 
 def default_month(session: Session, customer_code: str | None, now: datetime) -> Month:
