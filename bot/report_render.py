@@ -201,10 +201,10 @@ def to_csv(report: SLAReport) -> str:
         w.writerow({"section": "usage", **base, "customer": u.customer, "model": u.model,
                     "calls": u.calls, "prompt_tokens": u.prompt_tokens,
                     "completion_tokens": u.completion_tokens})
-    for c in report.csat:  # satisfaction (issue #19): per customer, plan, engineer, all
-        w.writerow({"section": "csat", **base, "group": c.group, "text": c.key,
-                    "answers": c.answers, "satisfied": c.satisfied,
-                    "csat_pct": opt(c.csat, "{:.2f}"), "average_score": f"{c.average:.2f}"})
+    for s in report.csat:  # satisfaction (issue #19): per customer, plan, engineer, all
+        w.writerow({"section": "csat", **base, "group": s.group, "text": s.key,
+                    "answers": s.answers, "satisfied": s.satisfied,
+                    "csat_pct": opt(s.csat, "{:.2f}"), "average_score": f"{s.average:.2f}"})
     return buf.getvalue()
 
 

@@ -65,7 +65,8 @@ def business_days_after(calendar: BusinessCalendar, start: datetime, days: int) 
     """``days`` full business days of ``calendar`` after ``start`` (UTC)."""
     if days <= 0:
         return start
-    end = add_business_time(calendar, start, timedelta(seconds=days * calendar.business_day_seconds))
+    span = timedelta(seconds=days * calendar.business_day_seconds)
+    end = add_business_time(calendar, start, span)
     assert end is not None  # no pauses: the time is always used up
     return end.astimezone(UTC)
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from handlers.i18n import register, t
-
 from handlers.types import Reply
 
 from ..outbound import Outgoing

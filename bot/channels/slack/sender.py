@@ -10,9 +10,9 @@ import logging
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..outbound import Outgoing, PermanentFailure, RetryLater
 from handlers.types import Reply
 
+from ..outbound import Outgoing, PermanentFailure, RetryLater
 from .blocks import card_blocks, mrkdwn_escape, page_blocks, reply_blocks, slack_commands
 
 log = logging.getLogger("destek.delivery")

@@ -6,9 +6,9 @@ import warnings
 from datetime import timedelta
 from typing import Any
 
-from ..outbound import Outgoing, PermanentFailure, RetryLater
 from handlers.types import Reply
 
+from ..outbound import Outgoing, PermanentFailure, RetryLater
 from .render import keyboard, message_parts
 
 
