@@ -112,7 +112,7 @@ def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender
     # -- issue #19 items 3-4 (handlers.satisfaction, handlers.auto_close) ------------------
     # The survey's answer or comment; a message on a resolved ticket awaiting its auto-close
     # reopens it. Both come before the rest: the platform may tie them to the closed ticket.
-    done = (satisfaction.incoming(session, who, msg, row, lang, now)
+    done = (satisfaction.incoming(session, who, msg, row, lang, now, on)
             or auto_close.reopen_on_reply(session, cfg, who, on, msg, row, lang, now))
     if done is not None:
         return done

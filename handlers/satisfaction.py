@@ -25,6 +25,7 @@ from storage import tickets as store
 from storage.models import Contact, DialogSession, SurveyAnswer, Ticket
 from storage.models.satisfaction import SURVEY_ASKED, SURVEY_COMMENT, SURVEY_DONE
 
+from . import conversation, follow_up
 from .customer_verbs import NEW_REPORT_WORDS
 from .i18n import register, t
 from .identity import Identity
@@ -66,24 +67,28 @@ def ask(session: Session, ticket: Ticket, now: datetime) -> SurveyAnswer | None:
 
 
 def incoming(session: Session, who: Identity, msg: Incoming, dialog: DialogSession | None,
-             lang: str, now: datetime) -> list[Reply] | None:
+             lang: str, now: datetime, on: Ticket | None = None) -> list[Reply] | None:
     """The customer's message as a survey answer or comment; None when it is neither (the
-    dispatch goes on with it)."""
+    dispatch goes on with it). ``on``: the ticket the platform ties the message to; a typed
+    message tied to another ticket is that ticket's, and one that may be a pick ("which
+    ticket?") or an answer the ticket waits for (P17, P13) is left to them."""
     if msg.button_step == SURVEY_STEP:
         return _pressed(session, who, (msg.text or "").strip(), lang, now)
     if msg.button_step is not None or msg.command or msg.files or dialog is not None:
         return None
     text = (msg.text or "").strip()
-    if not text:
+    if not text or follow_up.held_for(session, msg) is not None:
+        return None
+    if on is None and conversation.ticket_awaiting(session, who, msg.channel) is not None:
         return None
     if _NUMBER.match(text):
         open_one = _latest(session, who, msg.channel, SURVEY_ASKED, now - TYPED_WINDOW,
                            col(SurveyAnswer.asked_at))
-        if open_one is not None:
+        if open_one is not None and (on is None or on.id == open_one.ticket_id):
             return _score(session, open_one, int(text), lang, now)
     waiting = _latest(session, who, msg.channel, SURVEY_COMMENT, now - COMMENT_WINDOW,
                       col(SurveyAnswer.at))
-    if waiting is None:
+    if waiting is None or (on is not None and on.id != waiting.ticket_id):
         return None
     if text.lower() in NEW_REPORT_WORDS:
         waiting.stage = SURVEY_DONE  # they moved on: a new report is not a comment

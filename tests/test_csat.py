@@ -181,3 +181,26 @@ def test_the_survey_buttons_on_slack_telegram_and_the_console(tmp_path) -> None:
     asyncio.run(ConsoleSender(log).send(msg))
     assert log.read_text(encoding="utf-8").strip() == (
         "[D0GULF01] How satisfied? <&> |   1) 1 |   2) 2 |   3) 3 |   4) 4 |   5) 5")
+
+
+def test_a_typed_number_that_picks_a_held_message_is_no_score(world: Driver) -> None:
+    """With the survey open, "1" picking the ticket of a held message stays a pick."""
+    closed = _closed(world)
+    first = report(world, summary="Birinci açık sorun")
+    report(world, summary="İkinci açık sorun")
+    replies = world.send(AYSE, "Bu mesaj hangi kayda?")
+    assert replies[-1].meta.get("step") == "pick-ticket"
+    world.send(AYSE, "2")  # the second button: the older open ticket
+    survey = _survey(world, closed)
+    assert survey is not None and survey.score is None
+    assert ("follow-up", "Bu mesaj hangi kayda?") in kinds(world, first)
+
+
+def test_an_answer_a_ticket_waits_for_is_no_score(world: Driver) -> None:
+    closed = _closed(world)
+    waiting = report(world, summary="Bekleyen sorun")
+    engineer(world, f"pending {waiting.id} Kaç kullanıcı etkileniyor?")
+    world.send(AYSE, "3")
+    survey = _survey(world, closed)
+    assert survey is not None and survey.score is None
+    assert ("customer-reply", "3") in kinds(world, waiting)
