@@ -174,3 +174,21 @@ def test_the_policy_checks_its_auto_close_numbers() -> None:
         parse_policy(bad)
     with pytest.raises(PolicyError, match="auto_close.business_days"):
         parse_policy(base.replace("business_days: 5", "business_days: 0"))
+
+
+async def test_the_scheduler_service_runs_the_pass_as_of_its_clock(world: Driver) -> None:
+    """The leader's service (``SchedulerService.auto_close``): reminded, then closed."""
+    from bot.jobs.scheduler import SchedulerService
+
+    ticket = _resolved(world)
+    remind_at, close_at = _plan(world, ticket)
+    svc = SchedulerService(settings=object(), engine=world.engine, policy=world.cfg.policy,
+                           routing=world.cfg.routing, deliver=False, now=world.clock)
+    try:
+        world.clock.set(remind_at)
+        assert (await svc.auto_close()).reminded == [ticket.id]
+        world.clock.set(close_at)
+        assert (await svc.auto_close()).closed == [ticket.id]
+    finally:
+        await svc.stop()
+    assert _ticket(world, ticket.id).status == "closed"
