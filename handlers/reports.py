@@ -37,6 +37,10 @@ register({
     "report.kind.workaround": {"en": "Workaround", "tr": "Geçici çözüm"},
     "report.kind.resolution": {"en": "Resolution", "tr": "Kalıcı çözüm"},
     "report.all": {"en": "all customers", "tr": "tüm müşteriler"},
+    "report.csat": {
+        "en": "Satisfaction: CSAT {csat} ({answers} answers, average {average:.2f}/5)",
+        "tr": "Memnuniyet: CSAT {csat} ({answers} yanıt, ortalama {average:.2f}/5)",
+    },
     "report.usage": {
         "en": "Usage: report [CUSTOMER] [YYYY-MM]",
         "tr": "Kullanım: report [MÜŞTERİ] [YYYY-AA]",
@@ -90,6 +94,10 @@ def summary_lines(report: SLAReport, lang: str) -> list[str]:
         att = "—" if row.attainment is None else f"{row.attainment:.1f}%"
         lines.append(t("report.line", lang, kind=t(f"report.kind.{row.kind.value}", lang),
                        att=att, met=row.met, breached=row.breached, pending=row.pending))
+    overall = next((r for r in report.csat if r.group == "all"), None)
+    if overall is not None and overall.csat is not None:  # issue #19: only with answers
+        lines.append(t("report.csat", lang, csat=f"{overall.csat:.1f}%",
+                       answers=overall.answers, average=overall.average))
     return lines
 
 

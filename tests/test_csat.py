@@ -17,7 +17,7 @@ from bot.channels.slack import blocks as slack_blocks
 from bot.channels.slack.sender import SlackSender
 from bot.channels.telegram.sender import _telegram_buttons
 from bot.report_render import to_csv, to_markdown
-from handlers.reports import monthly_report
+from handlers.reports import monthly_report, summary_lines
 from handlers.satisfaction import SURVEY_STEP
 from sla.attainment import Month
 from sla.satisfaction import SurveyFact, csat_rows
@@ -132,6 +132,7 @@ def test_csat_per_customer_plan_and_engineer_in_the_report(world: Driver) -> Non
     assert by[("plan", a.plan)].average == 3.5
     assert by[("engineer", "Deniz Yılmaz")].satisfied == 1
     assert by[("all", "all")].answers == 2
+    assert "Memnuniyet: CSAT 50.0% (2 yanıt, ortalama 3.50/5)" in summary_lines(rep, "tr")
     md = to_markdown(rep)
     assert "## Customer satisfaction (2 answers)" in md
     assert "| engineer | Deniz Yılmaz | 2 | 1 | 50.0% | 3.50 |" in md
