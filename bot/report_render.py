@@ -131,14 +131,33 @@ def to_markdown(report: SLAReport) -> str:
             [[u.customer, u.model, u.calls, u.prompt_tokens, u.completion_tokens,
               ", ".join(f"{k} {v}" for k, v in sorted(u.outcomes.items()))]
              for u in report.usage])
+    lines += _csat_markdown(report)
     return "\n".join(lines) + "\n"
+
+
+CSAT_DEFINITION = ("One survey answer per closed ticket, 1 (not at all satisfied) to 5 (very "
+                   "satisfied), counted in the month it was given; CSAT = answers of 4 or 5 / "
+                   "all answers.")
+
+
+def _csat_markdown(report: SLAReport) -> list[str]:
+    """The satisfaction section (issue #19): CSAT per customer, plan and engineer."""
+    answers = next((r.answers for r in report.csat if r.group == "all"), 0)
+    lines = ["", f"## Customer satisfaction ({answers} answers)", "", CSAT_DEFINITION, ""]
+    if not report.csat:
+        return [*lines, "No survey answers in this month."]
+    return lines + _md_table(
+        ["by", "who", "answers", "satisfied (4-5)", "CSAT", "average score"],
+        [[r.group, r.key, r.answers, r.satisfied, _pct(r.csat), f"{r.average:.2f}"]
+         for r in report.csat])
 
 
 CSV_COLUMNS = (
     "section", "month", "scope", "customer", "ticket", "severity", "family", "target", "met",
     "breached", "pending", "attainment_pct", "median_s", "p90_s", "outcome", "deadline_utc",
     "stopped_utc", "elapsed_s", "from_utc", "to_utc", "business_s", "text", "model", "calls",
-    "prompt_tokens", "completion_tokens",
+    "prompt_tokens", "completion_tokens", "group", "answers", "satisfied", "csat_pct",
+    "average_score",
 )
 
 
@@ -180,6 +199,10 @@ def to_csv(report: SLAReport) -> str:
         w.writerow({"section": "usage", **base, "customer": u.customer, "model": u.model,
                     "calls": u.calls, "prompt_tokens": u.prompt_tokens,
                     "completion_tokens": u.completion_tokens})
+    for s in report.csat:  # satisfaction (issue #19): per customer, plan, engineer, all
+        w.writerow({"section": "csat", **base, "group": s.group, "text": s.key,
+                    "answers": s.answers, "satisfied": s.satisfied,
+                    "csat_pct": opt(s.csat, "{:.2f}"), "average_score": f"{s.average:.2f}"})
     return buf.getvalue()
 
 

@@ -14,7 +14,9 @@ decide nothing themselves. In order:
    internal note, or with ``reply`` the engineer's words to the customer
    (:mod:`handlers.conversation`).
 4. Staff writing outside a thread: a command line.
-5. A customer: the pick of a held message (:mod:`handlers.follow_up`); the next step of their
+5. A customer: the satisfaction survey's answer or comment (:mod:`handlers.satisfaction`); a
+   message on a resolved ticket awaiting its auto-close reopens it (:mod:`handlers.auto_close`);
+   the pick of a held message (:mod:`handlers.follow_up`); the next step of their
    dialog in progress (asked which when a ticket began to wait for their answer meanwhile);
    else the answer to a ticket that waits for them (P17, P13); else a follow-up on their one
    open ticket (with several: which one?); else a new report.
@@ -30,7 +32,15 @@ from sqlmodel import Session, select
 
 from storage.models import Contact, DialogSession, Ticket
 
-from . import conversation, customer_verbs, follow_up, intake, shared_chats
+from . import (
+    auto_close,
+    conversation,
+    customer_verbs,
+    follow_up,
+    intake,
+    satisfaction,
+    shared_chats,
+)
 from .commands import STAFF_ROLES, VERBS, execute_command
 from .i18n import t
 from .identity import Identity, contact_language, identify_with_dialog
@@ -99,6 +109,14 @@ def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender
         return [found]
     who, lang = found
     row = sender[1]
+    # -- issue #19 items 3-4 (handlers.satisfaction, handlers.auto_close) ------------------
+    # The survey's answer or comment; a message on a resolved ticket awaiting its auto-close
+    # reopens it. Both come before the rest: the platform may tie them to the closed ticket.
+    done = (satisfaction.incoming(session, who, msg, row, lang, now, on)
+            or auto_close.reopen_on_reply(session, cfg, who, on, msg, row, lang, now))
+    if done is not None:
+        return done
+    # -- end of issue #19 items 3-4 ------------------------------------------------------
     if on is not None:  # the platform says which ticket: the dialog stays where it was
         return conversation.on_ticket(session, cfg, who, on, msg, lang, now)
     held = follow_up.held_for(session, msg)

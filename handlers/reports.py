@@ -18,6 +18,7 @@ from sla import Policy
 from sla.attainment import Month, SLAReport, build_report
 from storage.directory import RecordError, customer_calendar, get_customer
 from storage.reports import month_ticket_facts, month_usage
+from storage.satisfaction import month_survey_facts
 
 from .i18n import register, t
 from .types import Reply
@@ -40,6 +41,10 @@ register({
     "report.no_customer": {"en": "There is no customer \"{code}\".",
                            "tr": "\"{code}\" kodlu bir müşteri yok."},
     "report.all": {"en": "all customers", "tr": "tüm müşteriler"},
+    "report.csat": {
+        "en": "Satisfaction: CSAT {csat} ({answers} answers, average {average:.2f}/5)",
+        "tr": "Memnuniyet: CSAT {csat} ({answers} yanıt, ortalama {average:.2f}/5)",
+    },
     "report.usage": {
         "en": "Usage: report [CUSTOMER] [YYYY-MM]",
         "tr": "Kullanım: report [MÜŞTERİ] [YYYY-AA]",
@@ -59,7 +64,8 @@ def monthly_report(
     """The report of ``month`` for one customer (code) or all customers, as of ``as_of``."""
     facts = month_ticket_facts(session, month, customer_code)
     usage = month_usage(session, month, customer_code)
-    return build_report(policy, month, customer_code or "all", facts, as_of, usage)
+    surveys = month_survey_facts(session, month, customer_code)
+    return build_report(policy, month, customer_code or "all", facts, as_of, usage, surveys)
 
 
 def default_month(session: Session, customer_code: str | None, now: datetime) -> Month:
@@ -92,6 +98,10 @@ def summary_lines(report: SLAReport, lang: str) -> list[str]:
         att = "—" if row.attainment is None else f"{row.attainment:.1f}%"
         lines.append(t("report.line", lang, kind=clock_name(row.kind, lang),
                        att=att, met=row.met, breached=row.breached, pending=row.pending))
+    overall = next((r for r in report.csat if r.group == "all"), None)
+    if overall is not None and overall.csat is not None:  # issue #19: only with answers
+        lines.append(t("report.csat", lang, csat=f"{overall.csat:.1f}%",
+                       answers=overall.answers, average=overall.average))
     return lines
 
 

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from .clock import _epoch, business_seconds_between, merge_pauses
 from .policy import ClockKind, Policy
+from .satisfaction import CsatRow, SurveyFact, csat_rows
 from .ticket_clocks import ClockStatus, TicketClocks, evaluate_clocks
 
 __all__ = [
@@ -224,6 +225,8 @@ class SLAReport:
     waiting_by_ticket: dict[int, int]
     exceptions: list[ExceptionFact]
     usage: list[UsageRow] = field(default_factory=list)
+    # Satisfaction (issue #19): per customer, plan, engineer, then "all" (sla.satisfaction).
+    csat: list[CsatRow] = field(default_factory=list)
 
     @property
     def totals(self) -> list[TargetRow]:
@@ -322,6 +325,7 @@ def build_report(
     tickets: Iterable[TicketFact],
     as_of: datetime,
     usage: Iterable[UsageFact] = (),
+    surveys: Iterable[SurveyFact] = (),
 ) -> SLAReport:
     """The monthly SLA report of ``tickets`` (those outside ``month`` are left out) at
     ``as_of``; ``usage`` is filtered to the month in each customer's ticket timezone by the
@@ -362,6 +366,7 @@ def build_report(
         exceptions=sorted((e for f in members for e in f.exceptions),
                           key=lambda e: (e.at, e.ticket_id)),
         usage=_usage(usage),
+        csat=csat_rows(surveys),
     )
 
 

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = [
+    "AutoClose",
     "ClockKind",
     "Paging",
     "Policy",
@@ -242,6 +243,22 @@ class Paging(_Strict):
         return self.interval.seconds(0)
 
 
+class AutoClose(_Strict):
+    """A resolved ticket closes by itself after ``business_days`` of the customer's calendar
+    unless the customer writes on it; they are reminded ``remind_days_before`` business days
+    before (0: no reminder). ``enabled: false`` leaves resolved tickets to ``close N``."""
+
+    enabled: bool = True
+    business_days: int = Field(default=5, ge=1, le=60)
+    remind_days_before: int = Field(default=1, ge=0)
+
+    @model_validator(mode="after")
+    def _before_close(self) -> AutoClose:
+        if self.remind_days_before >= self.business_days:
+            raise ValueError("remind_days_before must be less than business_days")
+        return self
+
+
 class Policy(_Strict):
     """The whole support policy."""
 
@@ -259,6 +276,7 @@ class Policy(_Strict):
     planned_work_notice_days: int = Field(default=7, ge=0)
     ai_suggestions_to_customers: bool = False
     paging: Paging = Field(default_factory=Paging)
+    auto_close: AutoClose = Field(default_factory=AutoClose)
 
     @field_validator("late_after", mode="before")
     @classmethod

@@ -72,7 +72,7 @@ async def test_start_reconciles_arms_jobs_and_survives_restart(
         with engine.connect() as conn:
             ids = {r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs"))}
         assert {"sla-sweep", "sla-digest", "sla-reconcile", "sla-monthly-report",
-                "eos-notices"} <= ids
+                "eos-notices", "auto-close"} <= ids
         monthly = svc.scheduler.get_job("sla-monthly-report").next_run_time
         local = monthly.astimezone(ZoneInfo("Europe/Istanbul"))
         assert (local.day, local.hour, local.minute) == (1, 8, 0)

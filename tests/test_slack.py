@@ -311,8 +311,11 @@ async def test_every_engineer_verb_through_the_slash_command(h: Harness, policy)
     # the customer hears every change in Turkish, in the thread of her report
     sent = await h.deliver()
     to_ayse = [m for m in h.fake.messages if m["channel"] == "D0ACME01"]
-    assert sent >= len(to_ayse) == 12  # all but note, status, list, help
+    # all but note, status, list, help; and the satisfaction survey after the close (#19)
+    assert sent >= len(to_ayse) == 13
     assert all(m["thread_ts"] == "111.000001" for m in to_ayse)
+    assert [b["text"]["text"] for b in to_ayse[-1]["blocks"][-1]["elements"]] == [
+        "1", "2", "3", "4", "5"]
     assert "Atanan mühendis: Can Öztürk" in to_ayse[0]["text"]
     assert "VPN flaky" not in " ".join(m["text"] for m in to_ayse)
     assert any(m["channel"] == "C0ENG" and "tier 3" in m["text"] for m in h.fake.messages)

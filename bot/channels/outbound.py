@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from handlers.types import Choice
 from storage.models import OutboxMessage
 
 # last_error prefix of a row whose previous attempt may have reached the channel.
@@ -47,7 +48,9 @@ class Outgoing:
     maybe_sent: bool = False  # a previous attempt may have been delivered
     created_at: datetime | None = None
     # What the message carries besides text: {"kind": "ticket_opened", "ticket": N} becomes a
-    # Slack card with the engineers' buttons; {"file": PATH} is uploaded with the text.
+    # Slack card with the engineers' buttons; {"file": PATH} is uploaded with the text;
+    # {"choices": [[VALUE, LABEL], ...], "step": STEP} are buttons pressed back as STEP
+    # (the satisfaction survey), as a reply's choices are.
     payload: Mapping[str, Any] | None = None
 
     @classmethod
@@ -62,6 +65,16 @@ class Outgoing:
         raw = (self.payload or {}).get("file")
         path = Path(raw) if isinstance(raw, str) and raw else None
         return path if path is not None and path.is_file() else None
+
+    @property
+    def choices(self) -> tuple[str, tuple[Choice, ...]]:
+        """The step and the buttons the message carries (none: ``("", ())``)."""
+        raw = (self.payload or {}).get("choices")
+        if not isinstance(raw, list):
+            return "", ()
+        buttons = tuple(Choice(str(c[0]), str(c[1])) for c in raw
+                        if isinstance(c, list | tuple) and len(c) == 2)
+        return str((self.payload or {}).get("step") or ""), buttons
 
     @property
     def filename(self) -> str:

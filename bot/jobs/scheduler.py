@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from handlers.auto_close import PassOutcome
 from handlers.hooks import on_ticket_changed
 from handlers.types import Routing
 from sla import Policy, load_policy
@@ -41,6 +42,7 @@ from storage.db import make_engine
 from ..channels import registry
 from ..channels.outbound import Sender
 from ..routing import routing_from_settings
+from .auto_close import AUTO_CLOSE_MINUTES, auto_close_pass
 from .delivery import DeliveryWorker
 from .sla_passes import Outcome, SlaCore
 from .tasks import ServiceThreads
@@ -51,6 +53,7 @@ SWEEP_JOB, DIGEST_JOB, RECONCILE_JOB = "sla-sweep", "sla-digest", "sla-reconcile
 # The manager's jobs (issue 7): last month's SLA report on the 1st, end-of-support notices daily.
 MONTHLY_REPORT_JOB, EOS_NOTICES_JOB = "sla-monthly-report", "eos-notices"
 PAGE_JOB = "oncall-page"  # the next step of the earliest on-call page (handlers.paging)
+AUTO_CLOSE_JOB = "auto-close"  # resolved tickets reminded and closed (handlers.auto_close)
 
 
 # -- the service ---------------------------------------------------------------------------
@@ -88,6 +91,12 @@ async def eos_notices_tick() -> None:
 
     if _ACTIVE is not None:
         await _ACTIVE.run_as_of(eos_notices_job, getattr(_ACTIVE.settings, "policy_path", None))
+
+
+async def auto_close_tick() -> None:
+    """APScheduler job: remind and close the resolved tickets that are due."""
+    if _ACTIVE is not None:
+        await _ACTIVE.auto_close()
 
 
 async def oncall_page_job() -> None:
@@ -235,6 +244,14 @@ class SchedulerService:
             self.worker.wake()
         return n
 
+    async def auto_close(self, now: datetime | None = None) -> PassOutcome:
+        """The auto-close pass as of ``now`` (the service's clock); wakes the delivery."""
+        out = await self._threads.run(auto_close_pass, self.engine, self.policy, self.routing,
+                                      now or self.now())
+        if (out.reminded or out.closed) and self.worker is not None:
+            self.worker.wake()
+        return out
+
     async def run_as_of(self, job: Callable[..., object], *args: Any) -> None:
         """``job(database_url, *args, now)`` on this service's threads, as of its clock; the
         delivery worker is woken for what it queued."""
@@ -355,6 +372,10 @@ class SchedulerService:
         self.scheduler.add_job(
             eos_notices_tick, "cron", hour=9, minute=0, timezone=zone,
             id=EOS_NOTICES_JOB, replace_existing=True, misfire_grace_time=24 * 3600,
+        )
+        self.scheduler.add_job(
+            auto_close_tick, "interval", minutes=AUTO_CLOSE_MINUTES, id=AUTO_CLOSE_JOB,
+            replace_existing=True, misfire_grace_time=None,
         )
         self._rearm()
         self._unhook = on_ticket_changed(self._on_ticket_changed)

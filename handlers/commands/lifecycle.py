@@ -23,6 +23,7 @@ from typing import Any
 from storage import tickets as store
 from storage.models import Customer, Ticket, TicketEvent, TicketPause, TicketStatus
 
+from .. import satisfaction
 from .. import ticket_actions as actions
 from .. import ticket_updates as updates
 from ..i18n import t
@@ -196,6 +197,7 @@ def close(ctx: Ctx, args: list[str]) -> list[Reply]:
     ctx.session.add(ticket)
     ctx.session.flush()
     _record(ctx, ticket, "closed", "", updates.closed(ticket.id or 0, ticket.language))
+    satisfaction.ask(ctx.session, ticket, ctx.now)  # issue #19: the survey, once per ticket
     return [_done(ctx, "cmd.done.close", ticket)]
 
 

@@ -15,6 +15,7 @@ RowId = int | None  # a row's primary key (None only before its first flush)
 
 __all__ = [
     "ai_suggestion",
+    "auto_close_reminder",
     "end_of_support_notice",
     "monthly_report",
     "page_exhausted",
@@ -23,6 +24,7 @@ __all__ = [
     "planned_work",
     "reply_file",
     "release_notice",
+    "satisfaction_survey",
     "sla_digest",
     "threshold_escalation",
     "threshold_notice",
@@ -54,6 +56,18 @@ def ticket_confirmation(ticket_id: RowId) -> str:
 def reply_file(ticket_id: RowId, event_id: RowId, index: int) -> str:
     """The ``index``-th file of an engineer's public reply (audit event ``event_id``)."""
     return f"ticket:{ticket_id}:event:{event_id}:file:{index}"
+
+
+def auto_close_reminder(ticket_id: RowId, resolved_at: str) -> str:
+    """The customer's reminder that a resolved ticket closes soon, once per resolution
+    (``resolved_at``: the resolution's instant, ISO UTC to the second: a ticket reopened and
+    resolved again is reminded again)."""
+    return f"ticket:{ticket_id}:auto-close:{resolved_at}:reminder"
+
+
+def satisfaction_survey(ticket_id: RowId) -> str:
+    """The satisfaction survey of a closed ticket: asked once per ticket."""
+    return f"ticket:{ticket_id}:survey"
 
 
 def ticket_opened(ticket_id: RowId, channel: str, target: str) -> str:

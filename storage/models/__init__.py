@@ -19,6 +19,7 @@ from .directory import (
 from .knowledge import AISubscription, AIUsage, KnownError
 from .oncall import OncallOverride, OncallRotation, Page
 from .planning import PlannedWork, Release
+from .satisfaction import SurveyAnswer
 from .tickets import (
     Attachment,
     Deflection,
@@ -58,6 +59,7 @@ __all__ = [
     "ProductVersion",
     "Release",
     "Role",
+    "SurveyAnswer",
     "Ticket",
     "TicketEvent",
     "TicketKind",

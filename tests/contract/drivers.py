@@ -292,6 +292,11 @@ class Driver(ABC):
         await self._engineer_line(line)
         return await self._after()
 
+    async def settled(self) -> list[Seen]:
+        """After something outside the channel (a scheduler pass) queued messages: what the
+        customer saw once they were delivered."""
+        return await self._after()
+
     def customer_messages(self) -> list[Seen]:
         """Every message the customer saw so far, in order."""
         return list(self._customer)
@@ -535,7 +540,8 @@ class ConsoleDriver(Driver):
             for line in lines[self._log_lines:]:
                 target, _, text = line.partition("] ")
                 if target == f"[{self._target}":  # ConsoleSender: "[target] text | more"
-                    self._customer.append(Seen(text.replace(" | ", "\n")))
+                    # its choices (the survey's) numbered as a reply's: typed back
+                    self._customer.append(_console_seen(text.replace(" | ", "\n")))
             self._log_lines = len(lines)
 
 

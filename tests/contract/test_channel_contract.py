@@ -26,7 +26,10 @@ issue's items in brackets:
  8. ``plan Call Recorder 5.6 2026-12-10 22:00-02:00``: recorded, engineers told (P19) [7];
  9. report B (#4), its description delivered twice by the platform: one effect [9, 2];
 10. ``access 4`` without details: the bot asks how to connect, and the customer's next message
-    in #4's conversation is taken as the details [6].
+    in #4's conversation is taken as the details [6];
+11. issue #19: resolved #3 is reminded of its auto-close and closed by the scheduler's pass
+    (the clock moved to each instant); the satisfaction survey's "4" is pressed (typed on the
+    console) and a comment follows.
 
 "In the ticket's conversation" is a reply in the ticket's thread on Slack, the next plain
 message elsewhere. What a stray message does besides keeping the pause (a flat conversation
@@ -41,6 +44,7 @@ does not shift the times of the next phases.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
@@ -54,7 +58,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.jobs.auto_close import auto_close_pass
 from handlers import ticket_updates as updates
+from handlers.auto_close import REMINDED_EVENT, SYSTEM_ACTOR, schedule
+from handlers.types import Routing
 from handlers.i18n import t
 from storage import tickets as store
 from storage.directory import customer_calendar, find_contact
@@ -65,6 +72,7 @@ from storage.models import (
     OutboxMessage,
     PlannedWork,
     Product,
+    SurveyAnswer,
     Ticket,
     TicketEvent,
     TicketPause,
@@ -87,6 +95,7 @@ PUBLIC_REPLY = "Thanks, we see branch 14 as well and are on it."
 NOTE = "Customer VPN drops every hour: check with their network team."
 PLAN = ("Call Recorder", "5.6", "2026-12-10", "22:00-02:00")
 NOT_SOLVED = "Not solved, continue"  # self-help: offered when known errors look similar
+SURVEY_COMMENT = "Quick and clear, thank you."
 PHASE = timedelta(minutes=15)
 STEP = timedelta(seconds=30)
 
@@ -643,6 +652,62 @@ async def run_script(run: ContractRun) -> None:
         run.saw(seen, t("access.thanks", LANG, number=b), "the customer is thanked")
         if any(s.plain == flatten(t("ask.summary", LANG)) for s in seen):
             await run.step("B.details.cancel", drv.customer_says("cancel"), compare=False)
+
+    async with run.phase("11 auto-close and the survey"):
+        await auto_close_and_survey(run, a)
+
+
+async def _auto_close_pass(run: ContractRun, at: datetime) -> list[Seen]:
+    """The scheduler's auto-close pass at ``at`` (the clock moved there), then the delivery."""
+    run.clock.set(at)
+    await asyncio.to_thread(auto_close_pass, run.env.engine, run.env.policy, Routing(), at)
+    return await run.driver.settled()
+
+
+async def auto_close_and_survey(run: ContractRun, a: int) -> None:
+    """Phase 11 (issue #19 items 3-4): the reminder, the close, the survey and its comment."""
+    drv = run.driver
+    ticket = run.ticket(a)
+    with run.session() as s:
+        customer = s.get(Customer, ticket.customer_id)
+        assert customer is not None and ticket.resolved_at is not None
+        plan = schedule(run.env.policy, customer_calendar(customer), _utc(ticket.resolved_at)
+                        or ticket.resolved_at)
+    assert plan.remind_at is not None
+    seen = await run.step("A.auto_close.before", _auto_close_pass(
+        run, plan.remind_at - timedelta(minutes=1)))
+    run.check(not seen and run.ticket(a).status == "resolved", "nothing before the reminder",
+              [x.plain for x in seen])
+    seen = await run.step("A.auto_close.remind", _auto_close_pass(run, plan.remind_at))
+    reminded = run.events(a, REMINDED_EVENT)
+    run.check(len(reminded) == 1, "the reminder is on the ticket's trail", run.event_kinds(a))
+    if reminded:
+        run.saw(seen, t("autoclose.reminder", LANG, n=a, when=reminded[0].text,
+                        tz=run.customer_tz()), "the customer is reminded in their language")
+    seen = await run.step("A.auto_close.close", _auto_close_pass(run, plan.close_at))
+    ticket = run.ticket(a)
+    closed = run.events(a, "closed")
+    run.check(ticket.status == "closed" and _utc(ticket.closed_at) == plan.close_at,
+              "closed by the pass at its instant", (ticket.status, ticket.closed_at))
+    run.check([e.actor for e in closed] == [SYSTEM_ACTOR], "closed by the system",
+              [e.actor for e in closed])
+    run.saw(seen, updates.closed(a, LANG), "the customer is told it is closed")
+    asked = [x for x in seen if x.choices]
+    run.check(len(asked) == 1 and tuple(flatten(c) for c in asked[0].choices)
+              == ("1", "2", "3", "4", "5"), "the survey comes with buttons 1..5",
+              [(x.plain, x.choices) for x in seen])
+    seen = await run.step("A.survey.score", drv.press("4"))
+    with run.session() as s:
+        survey = s.exec(select(SurveyAnswer).where(SurveyAnswer.ticket_id == a)).first()
+    run.check(survey is not None and survey.score == 4, "the score is stored on the ticket",
+              survey)
+    run.saw(seen, t("survey.thanks_score", LANG, n=a, score=4), "thanked, asked for a comment")
+    seen = await run.step("A.survey.comment", drv.customer_says(SURVEY_COMMENT))
+    with run.session() as s:
+        survey = s.exec(select(SurveyAnswer).where(SurveyAnswer.ticket_id == a)).first()
+    run.check(survey is not None and survey.comment == SURVEY_COMMENT and survey.stage == "done",
+              "the comment is stored", survey)
+    run.saw(seen, t("survey.thanks_comment", LANG, n=a), "thanked for the comment")
 
 
 async def test_channel_contract(driver: Driver, clock: Clock,

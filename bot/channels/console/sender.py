@@ -10,7 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from handlers.types import Reply
+
 from ..outbound import Outgoing
+from .render import render
 
 log = logging.getLogger("destek.delivery")
 
@@ -28,7 +31,8 @@ class ConsoleSender:
         return "excluding", present_targets(engine)
 
     async def send(self, msg: Outgoing) -> str | None:
-        line = f"[{msg.target}] {msg.text}"
+        # A message's choices (the satisfaction survey) numbered, as a reply's: typed back.
+        line = f"[{msg.target}] {render(Reply(msg.text, msg.choices[1]))}"
         log.info("console message: %s", line)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from handlers.i18n import register, t
+from handlers.types import Reply
 
 from ..outbound import Outgoing
 from .presence import Presence, row_targets
+from .render import render
 
 register({
     "console.inbox.you": {"en": "message for you", "tr": "size mesaj"},
@@ -113,7 +115,7 @@ class TerminalSender:
         return label
 
     async def send(self, msg: Outgoing) -> str | None:
-        text = msg.text
+        text = render(Reply(msg.text, msg.choices[1]))  # choices numbered: typed back
         if msg.file is not None:
             text += "\n" + t("console.inbox.file", self.terminal.lang, path=str(msg.file))
         self.terminal.show(self.label(msg), text)

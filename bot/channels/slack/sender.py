@@ -10,8 +10,10 @@ import logging
 from pathlib import Path
 from typing import Any, NoReturn
 
+from handlers.types import Reply
+
 from ..outbound import Outgoing, PermanentFailure, RetryLater
-from .blocks import card_blocks, mrkdwn_escape, page_blocks, slack_commands
+from .blocks import card_blocks, mrkdwn_escape, page_blocks, reply_blocks, slack_commands
 
 log = logging.getLogger("destek.delivery")
 SLACK_EVENT_TYPE = "destek_outbox"
@@ -54,6 +56,9 @@ class SlackSender:
             return card_blocks(msg.text, ticket)  # escapes the plain text itself
         if payload.get("kind") == "page" and isinstance(ticket, int):
             return page_blocks(mrkdwn, ticket, str(payload.get("lang") or "en"))
+        step, choices = msg.choices
+        if choices:  # buttons pressed back as a reply's choices (the satisfaction survey)
+            return reply_blocks(Reply(mrkdwn, choices, meta={"step": step}))
         return None
 
     async def _upload(self, msg: Outgoing, path: Path) -> str | None:

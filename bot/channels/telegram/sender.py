@@ -6,8 +6,10 @@ import warnings
 from datetime import timedelta
 from typing import Any
 
+from handlers.types import Reply
+
 from ..outbound import Outgoing, PermanentFailure, RetryLater
-from .render import message_parts
+from .render import keyboard, message_parts
 
 
 class TelegramSender:
@@ -74,7 +76,11 @@ class TelegramSender:
 
 
 def _telegram_buttons(msg: Outgoing) -> Any:
-    """A page's "Take it" button: callback ``cmd|ack N`` runs ``ack N`` as whoever presses it."""
+    """A page's "Take it" button: callback ``cmd|ack N`` runs ``ack N`` as whoever presses it;
+    a message's choices (the satisfaction survey): ``STEP|VALUE`` as a reply's are."""
+    step, choices = msg.choices
+    if choices:
+        return keyboard(Reply(msg.text, choices, meta={"step": step}))
     payload = msg.payload or {}
     ticket = payload.get("ticket")
     if payload.get("kind") != "page" or not isinstance(ticket, int):
