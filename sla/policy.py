@@ -14,7 +14,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .assignment import Assignment
+
 __all__ = [
+    "Assignment",
     "ClockKind",
     "Paging",
     "Policy",
@@ -259,6 +262,7 @@ class Policy(_Strict):
     planned_work_notice_days: int = Field(default=7, ge=0)
     ai_suggestions_to_customers: bool = False
     paging: Paging = Field(default_factory=Paging)
+    assignment: Assignment = Field(default_factory=Assignment)  # issue #19: off by default
 
     @field_validator("late_after", mode="before")
     @classmethod

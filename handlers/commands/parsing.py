@@ -37,12 +37,15 @@ USAGE = {
     "status": "status N",
     "list": "list [mine|breaching|customer CODE]",
     "suggest": "suggest N",
-    "link": "link N KB-ID",
+    "link": "link N KB-ID | link N M",
     "kb": "kb add N [KB-ID] | kb edit KB-ID FIELD TEXT | kb publish KB-ID",
     "report": "report [CUSTOMER] [YYYY-MM]",
     "planned": "planned",
     "oncall": "oncall [ISO] · oncall swap @engineer until ISO",
     "help": "help",
+    "merge": "merge N into M",
+    "away": "away [@engineer]",
+    "back": "back [@engineer]",
 }
 
 

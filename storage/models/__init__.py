@@ -17,6 +17,7 @@ from .directory import (
     ProductVersion,
 )
 from .knowledge import AISubscription, AIUsage, KnownError
+from .links import AssignmentTurn, TicketLink
 from .oncall import OncallOverride, OncallRotation, Page
 from .planning import PlannedWork, Release
 from .tickets import (
@@ -33,6 +34,7 @@ from .web import DashboardSession, LoginFailure
 __all__ = [
     "AISubscription",
     "AIUsage",
+    "AssignmentTurn",
     "Attachment",
     "Contact",
     "ContactIdentity",
@@ -60,6 +62,7 @@ __all__ = [
     "Role",
     "Ticket",
     "TicketEvent",
+    "TicketLink",
     "TicketKind",
     "TicketPause",
     "TicketStatus",
