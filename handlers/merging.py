@@ -52,6 +52,9 @@ register({
               "birleştirildi: bundan sonra bildiriminizi #{m} taşıyor ve güncellemeleri size "
               "buradan ulaşacak. #{n} kapatıldı.",
     },
+    "links.related": {"en": "Related: {ids}", "tr": "İlişkili: {ids}"},
+    "links.into": {"en": "Merged into #{m}", "tr": "#{m} ile birleştirildi"},
+    "links.from": {"en": "Carries the reports of {ids}", "tr": "Taşıdığı bildirimler: {ids}"},
 })
 
 
@@ -75,6 +78,23 @@ def merged_into(session: Session, ticket_id: int) -> list[int]:
     """The tickets merged into ``ticket_id`` (their contacts are its contacts too)."""
     return list(session.exec(select(TicketLink.ticket_id).where(
         TicketLink.other_id == ticket_id, TicketLink.kind == MERGED)))
+
+
+def links_line(session: Session, ticket_id: int, lang: str) -> str | None:
+    """The engineers' line of ``status N``: related tickets and merges (None: no link)."""
+    related, into, carried = [], [], []
+    for row in links_of(session, ticket_id):
+        other = row.other_id if row.ticket_id == ticket_id else row.ticket_id
+        if row.kind == RELATED:
+            related.append(f"#{other}")
+        elif row.ticket_id == ticket_id:
+            into.append(other)
+        else:
+            carried.append(f"#{other}")
+    parts = ([t("links.related", lang, ids=", ".join(related))] if related else []) + [
+        t("links.into", lang, m=m) for m in into] + (
+        [t("links.from", lang, ids=", ".join(carried))] if carried else [])
+    return " · ".join(parts) or None
 
 
 def _pair(session: Session, a: int, b: int) -> TicketLink | None:

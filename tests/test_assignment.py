@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from handlers.assignment import AUTO_ACTOR, auto_assign, choose
 from handlers.commands import execute_command
+from handlers.identity import Identity
 from handlers.intake.config import IntakeConfig
 from handlers.intake.opening import enqueue_cards
-from handlers.identity import Identity
 from handlers.types import Destination, Routing
 from sla import ClockKind, Policy
 from sla.policy import DEFAULT_POLICY_PATH, parse_policy
@@ -97,7 +97,7 @@ def test_fewest_open_tickets_first(auto: Policy, s: Session) -> None:
         busy.assignee_id = deniz.id
         s.add(busy)
     s.flush()
-    for i in range(2):  # Can gets both: he has fewer open tickets each time
+    for _ in range(2):  # Can gets both: he has fewer open tickets each time
         choice = choose(s, auto, new(s, auto, WED_NOON), WED_NOON)
         assert choice.engineer is not None and choice.engineer.name == "Can Öztürk"
         t = new(s, auto, WED_NOON)

@@ -157,3 +157,14 @@ def test_link_relates_two_tickets_and_keeps_the_kb_link(policy: Policy, s: Sessi
     assert [e.kind for e in tickets.events(s, b.id or 0)][-1] == "linked"
     assert (a.response_due, b.response_due) == before and a.status == b.status == "open"
     assert "KB-404" in run(s, policy, f"link {a.id} KB-404", T0)  # still the knowledge base's
+
+
+def test_status_shows_the_links(policy: Policy, s: Session) -> None:
+    m = new(s, policy, "Ayşe Demir", T0, "Voice bot answers slowly")
+    n = new(s, policy, "Ali Kaya", T0 + timedelta(hours=1), "Voice bot is slow")
+    r = new(s, policy, "Ali Kaya", T0 + timedelta(hours=1), "Recorder", product="Call Recorder")
+    run(s, policy, f"link {m.id} {r.id}", T0 + timedelta(hours=2))
+    run(s, policy, f"merge {n.id} into {m.id}", T0 + timedelta(hours=2))
+    assert f"Related: #{r.id} · Carries the reports of #{n.id}" in run(
+        s, policy, f"status {m.id}", T0 + timedelta(hours=3))
+    assert f"Merged into #{m.id}" in run(s, policy, f"status {n.id}", T0 + timedelta(hours=3))
