@@ -34,6 +34,7 @@ from storage.directory import name_key
 from storage.models import AssignmentTurn, Contact, Role, Ticket, TicketStatus
 
 AUTO_ACTOR = "system (auto)"
+NOT_ASSIGNED = "not-assigned"  # the event when nobody was working
 TEAM = "engineers"  # the one team today; the turn's key, so more teams can follow
 OPEN_STATES = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 
@@ -112,8 +113,9 @@ def auto_assign(session: Session, policy: Policy, ticket: Ticket, now: datetime)
         return None
     choice = choose(session, policy, ticket, now)
     if choice.engineer is None:
-        store.add_event(session, ticket, "note", f"not auto-assigned: {choice.reason}", at=now,
-                        data={"auto_assign": choice.reason})
+        # Its own kind, not a "note": it is no part of the ticket's conversation.
+        store.add_event(session, ticket, NOT_ASSIGNED, f"not auto-assigned: {choice.reason}",
+                        at=now, data={"auto_assign": choice.reason})
         return choice
     engineer = choice.engineer
     ev = store.add_event(session, ticket, "assigned", engineer.name, at=now,

@@ -133,7 +133,7 @@ def test_out_of_hours_only_the_on_call_engineer_of_a_paging_cell(
     choice = auto_assign(s, auto, quiet, WED_NIGHT)
     assert choice is not None and choice.engineer is None and quiet.assignee_id is None
     note = tickets.events(s, quiet.id or 0)[-1]
-    assert note.kind == "note" and "nobody working" in note.text
+    assert note.kind == "not-assigned" and "nobody working" in note.text
 
 
 def test_the_event_comes_first_and_is_no_response(auto: Policy, s: Session,

@@ -685,6 +685,13 @@ async def related_reports(run: ContractRun, a: int, b: int) -> None:
                                       and m.status == "sent" for m in cards),
                   f"the engineers' card says #{c} is possibly the same as #{b}",
                   [(m.status, m.text[-200:]) for m in cards])
+        fake = getattr(drv, "fake", None)  # Slack's: the card as Slack got it, in its blocks
+        if fake is not None and hasattr(fake, "calls_to"):
+            posted = [json.dumps(c.args, ensure_ascii=False)
+                      for c in fake.calls_to("chat.postMessage") if "blocks" in c.args]
+            run.check(any(f"Possibly the same as #{b} " in p and f"New ticket #{c} " in p
+                          for p in posted), "the Slack card shows the related ticket",
+                      len(posted))
         run.check(assignee is not None and bool(cards) and all(
             f"Assigned automatically to {assignee.name}" in m.text for m in cards),
             "the card names the assignee", [m.text[-120:] for m in cards])
