@@ -8,10 +8,11 @@ The rules (policy ``assignment``; README "Ticket life"):
   ``assignment`` calendar, zone and hours), or holding an on-call layer now when the ticket's
   cell pages (policy ``paging``: a 24x7 cell is worked around the clock by whoever is on call);
 - skipping those marked **away** (the ``away`` / ``back`` verbs, ``destek contacts away``);
-- the one with the **fewest open tickets** (open or pending) gets it; among equals the
-  **round-robin** order decides: the next after the last one the team's turn gave a ticket to,
-  in the order of their contact ids. The turn is a row (``assignment_turns``), so a restart
-  goes on with the next engineer;
+- **round-robin** in rounds: nobody gets a second ticket of a round before every engineer
+  working now had one; of those still due in the round, the one with the **fewest open
+  tickets** (open or pending) gets it (the tie-break), and among equals the next in contact-id
+  order after the last one chosen. When everyone working was served, a new round starts. The
+  round is a row (``assignment_turns``), so a restart goes on where it was;
 - nobody working: the ticket stays unassigned and the card says so.
 
 Assignment is not the response (P3): ``responded_at`` stays empty until the engineer's
@@ -21,6 +22,7 @@ Assignment is not the response (P3): ``responded_at`` stays empty until the engi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +48,7 @@ class Choice:
     engineer: Contact | None
     reason: str  # "hours" | "on call" | "nobody working" | "no team"
     open_tickets: int = 0
+    new_round: bool = False  # everyone working had a ticket this round: it starts again
 
 
 def team(session: Session, policy: Policy) -> list[Contact]:
@@ -93,16 +96,19 @@ def choose(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> C
     if not candidates:
         return Choice(None, "nobody working")
     turn = session.get(AssignmentTurn, TEAM)
+    served = set(json.loads(turn.served)) if turn else set()
+    fresh = [c for c in candidates if c.id not in served]
+    due = fresh or candidates  # everyone working was served: a new round
     order = [c.id for c in members]
     last = order.index(turn.last_contact_id) if turn and turn.last_contact_id in order else -1
-    counts = open_counts(session, [c.id or 0 for c in candidates])
+    counts = open_counts(session, [c.id or 0 for c in due])
 
     def rank(c: Contact) -> tuple[int, int]:
-        # Fewest open tickets first; among equals, the next after the last one in the turn.
+        # Fewest open tickets first; among equals, the next after the last one chosen.
         return counts.get(c.id or 0, 0), (order.index(c.id) - last - 1) % len(order)
 
-    best = min(candidates, key=rank)
-    return Choice(best, why, counts.get(best.id or 0, 0))
+    best = min(due, key=rank)
+    return Choice(best, why, counts.get(best.id or 0, 0), new_round=not fresh)
 
 
 def auto_assign(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> Choice | None:
@@ -126,6 +132,8 @@ def auto_assign(session: Session, policy: Policy, ticket: Ticket, now: datetime)
     ticket.assignee_id = engineer.id
     session.add(ticket)
     turn = session.get(AssignmentTurn, TEAM) or AssignmentTurn(team=TEAM, updated_at=now)
+    served = [] if choice.new_round else json.loads(turn.served)
+    turn.served = json.dumps([*served, engineer.id])
     turn.last_contact_id, turn.updated_at = engineer.id, now
     session.add(turn)
     session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..types import UTCDateTime
@@ -30,10 +30,11 @@ class TicketLink(SQLModel, table=True):
 
 
 class AssignmentTurn(SQLModel, table=True):
-    """The last engineer a team's round-robin gave a ticket to: kept, so a restart goes on
-    with the next one."""
+    """A team's round-robin: who had a ticket in the current round and who had the last one;
+    kept, so a restart goes on with the round where it was."""
 
     __tablename__ = "assignment_turns"
     team: str = Field(primary_key=True, max_length=64)
     last_contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    served: str = Field(default="[]", sa_type=Text)  # JSON list of contact ids, this round
     updated_at: datetime = Field(sa_type=UTCDateTime)

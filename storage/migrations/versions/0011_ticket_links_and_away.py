@@ -1,7 +1,7 @@
 """ticket links, engineers away, the round-robin turn (issue #19)
 
 Creates ``ticket_links`` (``link N M`` relates two tickets, ``merge N into M`` records N merged
-into M), ``assignment_turns`` (the last engineer automatic assignment chose, per team) and adds
+into M), ``assignment_turns`` (each team's round-robin round: who was served, who was last) and adds
 ``contacts.away`` (an engineer who is away is not auto-assigned).
 
 Revision ID: 0011
@@ -41,6 +41,7 @@ def upgrade() -> None:
         "assignment_turns",
         sa.Column("team", sa.String(length=64), primary_key=True),
         sa.Column("last_contact_id", sa.Integer(), sa.ForeignKey("contacts.id"), nullable=True),
+        sa.Column("served", sa.Text(), nullable=False),
         sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
     )
 
