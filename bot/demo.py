@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session, select
 
+from handlers.assignment import auto_assign
 from sla import Policy, format_duration
 from storage import directory, tickets
 from storage.db import engine_for, session_scope, upgrade
@@ -199,7 +200,13 @@ def open_minute_ticket(session: Session, pol: Policy, now: datetime) -> int:
         kind=TicketKind.DEFECT, remote_access=True, remote_access_how="VPN",
         channel="console",
     )
+    auto_assign(session, pol, ticket, now)  # when ``pol`` assigns automatically (the demo's)
     return ticket.id or 0
+
+
+def with_auto_assignment(pol: Policy) -> Policy:
+    """``pol`` with automatic assignment on (issue #19), as the demo runs it."""
+    return pol.model_copy(update={"assignment": pol.assignment.model_copy(update={"auto": True})})
 
 
 def banner(number: int, ayse_ticket: int | None) -> list[str]:
@@ -233,7 +240,9 @@ def demo(
     """Create the database, load demo customers, contracts and products, show the SLA table,
     and open the console chat with the SLA scheduler and delivery running beside it."""
     cfg = settings()
-    pol = with_demo_plan(policy())  # the demo-only plan, in this process only
+    # The demo-only plan and automatic assignment (off in the shipped policy), in this
+    # process only.
+    pol = with_auto_assignment(with_demo_plan(policy()))
     upgrade(cfg.database_url)
     now = now_utc()
     number, ayse_ticket = 0, None

@@ -42,6 +42,7 @@ from .intake import IntakeConfig
 from .notify import keys, tell_customer, tell_ticket_engineers
 from .text import shorten
 from .types import Incoming, Reply, Routing
+from .vocabulary import local_when
 
 SYSTEM_ACTOR = "system (auto-close)"
 REMINDED_EVENT = "auto-close-reminded"
@@ -143,13 +144,13 @@ def _remind(session: Session, policy: Policy, ticket: Ticket, calendar: Business
     close it announces (``remind_days_before`` business days on), in the customer's zone."""
     resolved_at = ticket.resolved_at or now
     close_at = business_days_after(calendar, now, policy.auto_close.remind_days_before)
-    when = close_at.astimezone(calendar.zone).strftime("%Y-%m-%d %H:%M")
+    when = local_when(close_at, calendar.zone)
     store.add_event(session, ticket, REMINDED_EVENT, when, at=now,
                     data={"close_at": close_at.isoformat()})
     stamp = resolved_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lang = ticket.language or "en"
     tell_customer(session, ticket, keys.auto_close_reminder(ticket.id, stamp),
-                  t("autoclose.reminder", lang, n=ticket.id, when=when, tz=calendar.tz))
+                  t("autoclose.reminder", lang, n=ticket.id, when=when))
 
 
 def reopen_on_reply(session: Session, cfg: IntakeConfig, who: Identity, on: Ticket | None,
@@ -202,9 +203,9 @@ def _flat_target(session: Session, who: Identity, msg: Incoming,
 
 register({
     "autoclose.reminder": {
-        "en": "Ticket #{n} was resolved and closes automatically on {when} ({tz}). If the "
+        "en": "Ticket #{n} was resolved and closes automatically on {when}. If the "
               "problem is not solved, just write here before then and the ticket is reopened.",
-        "tr": "#{n} numaralı kayıt çözüldü ve {when} ({tz}) tarihinde otomatik olarak "
+        "tr": "#{n} numaralı kayıt çözüldü ve {when} tarihinde otomatik olarak "
               "kapatılacak. Sorun çözülmediyse o zamana kadar buraya yazmanız yeterli; kayıt "
               "yeniden açılır.",
     },

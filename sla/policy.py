@@ -14,8 +14,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .assignment import Assignment
+
 __all__ = [
     "AutoClose",
+    "Assignment",
     "ClockKind",
     "Paging",
     "Policy",
@@ -277,6 +280,7 @@ class Policy(_Strict):
     ai_suggestions_to_customers: bool = False
     paging: Paging = Field(default_factory=Paging)
     auto_close: AutoClose = Field(default_factory=AutoClose)
+    assignment: Assignment = Field(default_factory=Assignment)  # issue #19: off by default
 
     @field_validator("late_after", mode="before")
     @classmethod

@@ -293,3 +293,13 @@ def test_ticket_show_is_the_whole_report(cli, tmp_path: Path) -> None:  # type: 
         assert shown in text, shown
     # 4h of business time, plus the 15 minutes' pause:
     assert "response: 4h, due 2026-11-25 15:15 (Europe/Istanbul), met" in text
+
+
+def test_an_engineer_away_and_back(cli) -> None:  # type: ignore[no-untyped-def]
+    """``destek contact away|back NAME`` (issue #19): away engineers are not auto-assigned."""
+    cli("contact", "add", "-", "Deniz Yılmaz", "--role", "engineer", "--trained")
+    assert "Deniz Yılmaz is away" in cli("contact", "away", "deniz").output
+    assert "already away" in cli("contact", "away", "Deniz Yılmaz").output
+    assert "Deniz Yılmaz is back" in cli("contact", "back", "Deniz").output
+    r = cli("contact", "away", "Nobody", ok=False)
+    assert r.exit_code == 2 and "not an active engineer" in r.output

@@ -34,7 +34,7 @@ from bot.routing import intake_config
 from sla import Policy
 from storage import directory, outbox
 from storage.db import make_engine, session_scope
-from storage.models import OutboxMessage, Ticket
+from storage.models import OutboxMessage, Ticket, TicketEvent
 from tests.pg import database_url
 
 from .conftest import Clock
@@ -331,3 +331,23 @@ def test_destek_demo_at_end_of_input_exits_0(tmp_path: Path) -> None:
     assert 'destek chat --as "Deniz Yılmaz"' in res.stdout
     assert "Hoşça kalın" in res.stdout
     assert "Traceback" not in res.stderr, res.stderr[-3000:]
+
+
+def test_the_demo_auto_assigns_its_ticket(demo_db: Any) -> None:
+    """``destek demo`` runs with automatic assignment on (issue #19): its minute ticket opens
+    assigned to a working engineer, by "system (auto)", not yet responded to (P3)."""
+    from bot.demo import with_auto_assignment
+    from handlers.assignment import AUTO_ACTOR
+
+    _, engine, pol, clock = demo_db
+    auto = with_auto_assignment(pol)
+    assert auto.assignment.auto and not pol.assignment.auto
+    with session_scope(engine, clock) as s:
+        number = open_minute_ticket(s, auto, clock.now)
+    with Session(engine) as s:
+        ticket = s.get(Ticket, number)
+        assert ticket is not None and ticket.assignee_id is not None
+        assert ticket.responded_at is None
+        ev = s.exec(select(TicketEvent).where(TicketEvent.ticket_id == number,
+                                              TicketEvent.kind == "assigned")).one()
+        assert ev.actor == AUTO_ACTOR

@@ -53,7 +53,7 @@ def _schema_drift(url: str) -> list[object]:
 
 def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == _head() == "0010"
+    assert current_revision(empty_db_url) == _head() == "0011"
     assert _schema_drift(empty_db_url) == []
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "bot.cli.dashboard",
     "bot.cli.sla",
     "bot.cli.oncall",
+    "bot.cli.away",
 ]
 
 

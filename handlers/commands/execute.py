@@ -13,7 +13,7 @@ from storage.models import Contact
 
 from ..i18n import t
 from ..types import Reply, Routing
-from . import delegated, lifecycle, oncall, reading
+from . import delegated, lifecycle, linking, oncall, reading
 from .parsing import CommandError, Ctx, command_words
 
 if TYPE_CHECKING:
@@ -37,11 +37,15 @@ HANDLERS: dict[str, Callable[[Ctx, list[str]], list[Reply]]] = {
     "list": reading.list_tickets,
     "help": reading.show_help,
     "suggest": delegated.suggest,
-    "link": delegated.link,
+    "link": linking.link,  # link N M (tickets) · link N KB-ID (the knowledge base)
     "kb": delegated.kb,
     "report": delegated.report,
     "planned": delegated.planned,
     "oncall": oncall.oncall,
+    # issue #19 items 1-2: related tickets and engineers away (handlers.commands.linking)
+    "merge": linking.merge,
+    "away": linking.away,
+    "back": linking.back,
 }
 
 VERBS = tuple(HANDLERS)

@@ -191,6 +191,7 @@ register({
               "any message is a note, \"reply text\" writes to the customer)\n"
               "status N · list [mine|breaching|customer CODE] · suggest N · link N KB-ID\n"
               "kb add N [KB-ID] · kb edit KB-ID FIELD TEXT · kb publish KB-ID\n"
+              "merge N into M · link N M (related tickets) · away [@engineer] · back\n"
               "report [CUSTOMER] [YYYY-MM] · planned · help\n"
               "oncall [ISO] · oncall swap @engineer until ISO",
         "tr": "Komutlar (N = kayıt numarası):\n"
@@ -203,6 +204,7 @@ register({
               "mesaj bir nottur, \"reply metin\" müşteriye yazar)\n"
               "status N · list [mine|breaching|customer KOD] · suggest N · link N KB-ID\n"
               "kb add N [KB-ID] · kb edit KB-ID ALAN METİN · kb publish KB-ID\n"
+              "merge N into M · link N M (ilişkili kayıtlar) · away [@mühendis] · back\n"
               "report [MÜŞTERİ] [YYYY-AA] · planned · help\n"
               "oncall [ISO] · oncall swap @mühendis until ISO",
     },

@@ -40,12 +40,15 @@ USAGE = {
     "status": "status N",
     "list": "list [mine|breaching|customer CODE]",
     "suggest": "suggest N",
-    "link": "link N KB-ID",
+    "link": "link N KB-ID | link N M",
     "kb": "kb add N [KB-ID] | kb edit KB-ID FIELD TEXT | kb publish KB-ID",
     "report": "report [CUSTOMER] [YYYY-MM]",
     "planned": "planned",
     "oncall": "oncall [ISO] · oncall swap @engineer until ISO",
     "help": "help",
+    "merge": "merge N into M",
+    "away": "away [@engineer]",
+    "back": "back [@engineer]",
 }
 USAGE_TR = {
     "ack": "ack N",
@@ -64,11 +67,14 @@ USAGE_TR = {
     "status": "status N",
     "list": "list [mine|breaching|customer KOD]",
     "suggest": "suggest N",
-    "link": "link N KB-ID",
+    "link": "link N KB-ID | link N M",
     "kb": "kb add N [KB-ID] | kb edit KB-ID ALAN METİN | kb publish KB-ID",
     "report": "report [MÜŞTERİ] [YYYY-AA]",
     "planned": "planned",
     "oncall": "oncall [ISO] · oncall swap @mühendis until ISO",
+    "merge": "merge N into M",
+    "away": "away [@mühendis]",
+    "back": "back [@mühendis]",
     "help": "help",
 }
 # "cmd.usage.VERB" is the refusal that shows the verb's usage line in the actor's language

@@ -13,6 +13,7 @@ from storage.models import Contact, Customer, Ticket, TicketStatus
 
 from .. import ticket_report
 from ..i18n import t
+from ..merging import links_line
 from ..ticket_report_text import CHAT, body_lines
 from ..types import Reply
 from ..vocabulary import clock_name, local_when, status_name, target_text
@@ -69,7 +70,9 @@ def status_text(session: Session, policy: Policy, ticket: Ticket, now: datetime,
              summary=ticket.summary)
     clocks = [_clock_line(s, lang, report.zone) for s in report.clocks] or [
         t("cmd.status.no_clock", lang)]
-    return "\n".join([head, *clocks, *body_lines(report, lang, CHAT, IN_HEADER)])
+    linked = links_line(session, ticket.id or 0, lang)  # issue #19: link N M, merge N into M
+    return "\n".join([head, *([linked] if linked else []), *clocks,
+                      *body_lines(report, lang, CHAT, IN_HEADER)])
 
 
 def status(ctx: Ctx, args: list[str]) -> list[Reply]:

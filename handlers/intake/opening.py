@@ -15,10 +15,12 @@ from storage.directory import customer_calendar, support_window
 from storage.models import Attachment, Product, Ticket, TicketKind
 
 from .. import hooks
+from ..assignment import Choice, auto_assign
 from ..dialog import FIELDS, FieldContext, Invalid, propose_severity, version_row
 from ..i18n import t
 from ..identity import Identity
 from ..notify import keys, tell_customer
+from ..related import similar_open
 from ..text import strip_nul
 from ..types import OUTBOX_META, Reply
 from ..vocabulary import clock_name, local_when, target_text
@@ -121,7 +123,9 @@ def open_from_answers(session: Session, cfg: IntakeConfig, ident: Identity,
         tickets.add_event(session, ticket, "note", "service request: billed separately, no SLA "
                           "clock (P10/P11)", at=now)
     session.flush()
-    enqueue_cards(session, cfg, ticket, ident, product, now)
+    # Before the cards, so they name the assignee (its "assigned" event comes first).
+    choice = auto_assign(session, cfg.policy, ticket, now)
+    enqueue_cards(session, cfg, ticket, ident, product, now, choice)
     hooks.ticket_opened_on_commit(session, ticket.id)  # type: ignore[arg-type]
     reply = opened_reply(session, cfg, ident, ticket, lang, now)
     # The adapter answers with this at once and settles the row (bot.channels.pipeline); if
@@ -178,8 +182,9 @@ def known_errors(session: Session, text: str, **kwargs: Any) -> list[kb.KBMatch]
 
 
 def enqueue_cards(session: Session, cfg: IntakeConfig, ticket: Ticket, ident: Identity,
-                   product: Product | None, now: datetime) -> None:
-    """One "new ticket" card per engineers' destination, with the top KB matches (P22)."""
+                   product: Product | None, now: datetime, choice: Choice | None = None) -> None:
+    """One "new ticket" card per engineers' destination, with the top KB matches (P22), the
+    customer's open tickets that look like it, and who automatic assignment chose."""
     if not cfg.routing.engineers:
         return
     query = " ".join(x for x in (ticket.summary, ticket.error_text or "") if x)
@@ -200,8 +205,19 @@ def enqueue_cards(session: Session, cfg: IntakeConfig, ticket: Ticket, ident: Id
                      + local_when(ticket.response_due, cfg.routing.engineers_tz))
     if matches:
         lines.append("Known errors: " + "; ".join(f"{m.entry.id} {m.entry.title}" for m in matches))
+    alike = similar_open(session, ticket)
+    if alike:
+        lines.append("Possibly the same as " + "; ".join(
+            f"#{a.ticket.id} ({'same error' if a.why == 'error' else 'similar summary'}: "
+            f"{a.ticket.summary})" for a in alike) + f" — merge {ticket.id} into N if so")
+    if choice is not None:
+        lines.append(f"Assigned automatically to {choice.engineer.name} ({choice.reason}; "
+                     f"{choice.open_tickets} other open)" if choice.engineer else
+                     f"Not assigned automatically: {choice.reason}; take it with ack "
+                     f"{ticket.id}")
     payload = {"kind": "ticket_opened", "ticket": ticket.id, "severity": ticket.severity,
-               "kb": [m.entry.id for m in matches]}
+               "kb": [m.entry.id for m in matches], "related": [a.ticket.id for a in alike],
+               "assignee": ticket.assignee_id}
     for dest in cfg.routing.engineers:
         outbox.enqueue(session, keys.ticket_opened(ticket.id, dest.channel, dest.target),
                        dest.channel, dest.target, "\n".join(lines), thread=dest.thread,

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage import outbox
 from storage.identities import by_contact_id, external_ids
-from storage.models import Contact, OutboxMessage, Ticket, TicketEvent
+from storage.models import Contact, OutboxMessage, Ticket, TicketEvent, TicketLink
 
 from ..types import Destination, Routing
 from . import keys
@@ -33,8 +33,17 @@ def tell_customer(session: Session, ticket: Ticket, key: str, text: str,
 
 
 def tell_customer_about(session: Session, ticket: Ticket, event: TicketEvent, text: str) -> None:
-    """The customer's message about audit ``event``, written before it (P21)."""
+    """The customer's message about audit ``event``, written before it (P21); the contacts
+    of tickets merged into this one hear it too, in their own conversation (issue #19)."""
     tell_customer(session, ticket, keys.ticket_event_for_customer(ticket.id, event.id), text)
+    where = (ticket.channel, ticket.channel_chat or ticket.channel_user, ticket.channel_thread)
+    merged_here = select(TicketLink.ticket_id).where(TicketLink.other_id == ticket.id,
+                                                     TicketLink.kind == "merged")
+    for merged in session.exec(select(Ticket).where(col(Ticket.id).in_(merged_here))):
+        if (merged.channel, merged.channel_chat or merged.channel_user,
+                merged.channel_thread) != where:
+            tell_customer(session, merged, keys.ticket_event_for_customer(merged.id, event.id),
+                          text)
 
 
 def tell_engineers_about(

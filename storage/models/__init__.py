@@ -17,6 +17,7 @@ from .directory import (
     ProductVersion,
 )
 from .knowledge import AISubscription, AIUsage, KnownError
+from .links import AssignmentTurn, TicketLink
 from .oncall import OncallOverride, OncallRotation, Page
 from .planning import PlannedWork, Release
 from .satisfaction import SurveyAnswer
@@ -34,6 +35,7 @@ from .web import DashboardSession, LoginFailure
 __all__ = [
     "AISubscription",
     "AIUsage",
+    "AssignmentTurn",
     "Attachment",
     "Contact",
     "ContactIdentity",
@@ -62,6 +64,7 @@ __all__ = [
     "SurveyAnswer",
     "Ticket",
     "TicketEvent",
+    "TicketLink",
     "TicketKind",
     "TicketPause",
     "TicketStatus",

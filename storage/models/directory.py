@@ -54,6 +54,7 @@ class Contact(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
+    away: bool = False  # an engineer away (leave, sick): not auto-assigned (issue #19)
     created_at: datetime = _stamp()
 
 

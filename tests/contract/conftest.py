@@ -18,6 +18,14 @@ from tests.conftest import Clock
 from .drivers import DRIVERS, Driver, Env
 
 
+@pytest.fixture(scope="session")
+def policy(policy: Policy) -> Policy:
+    """The shipped policy with automatic assignment on (issue #19; off in the shipped file),
+    so the script sees a new report auto-assigned on every channel."""
+    return policy.model_copy(update={"assignment": policy.assignment.model_copy(
+        update={"auto": True})})
+
+
 @pytest.fixture(params=DRIVERS, ids=[d.name for d in DRIVERS])
 async def driver(request: pytest.FixtureRequest, sqlite_url: str, policy: Policy, clock: Clock,
                  tmp_path: Path) -> AsyncIterator[Driver]:

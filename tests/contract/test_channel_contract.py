@@ -27,7 +27,11 @@ issue's items in brackets:
  9. report B (#4), its description delivered twice by the platform: one effect [9, 2];
 10. ``access 4`` without details: the bot asks how to connect, and the customer's next message
     in #4's conversation is taken as the details [6];
-11. issue #19: resolved #3 is reminded of its auto-close and closed by the scheduler's pass
+11-13. (issue #19) report C (#5), like B: auto-assigned on opening (the contract's policy has
+    automatic assignment on), its card says "possibly the same as #4"; ``link 5 3`` relates
+    it to A; ``merge 5 into 4`` closes #5 pointing at #4 and tells the customer that #4
+    carries their report.
+14. issue #19: resolved #3 is reminded of its auto-close and closed by the scheduler's pass
     (the clock moved to each instant); the satisfaction survey's "4" is pressed (typed on the
     console) and a comment follows.
 
@@ -183,6 +187,15 @@ REPORT_B = Report("B", (
     "severity": "S3", "proposed_severity": "S3", "severity_reason": None, "kind": "question",
     "remote_access": False, "remote_access_how": None, "plan": "standard", "tier": 1,
     "language": "en", "status": "pending",
+})
+REPORT_C = Report("C", tuple(
+    _say("summary", "No transcripts in Speech Analytics after the upgrade")
+    if a.field == "summary" else
+    _say("description", "Since the upgrade the analytics shows no transcripts at all.")
+    if a.field == "description" else a
+    for a in REPORT_B.answers), {
+    **REPORT_B.expected, "summary": "No transcripts in Speech Analytics after the upgrade",
+    "description": "Since the upgrade the analytics shows no transcripts at all.",
 })
 TICKET_FIELDS = ("summary", "version_text", "environment", "description", "steps",
                  "error_text", "attachments_missing_reason", "production_down",
@@ -653,8 +666,61 @@ async def run_script(run: ContractRun) -> None:
         if any(s.plain == flatten(t("ask.summary", LANG)) for s in seen):
             await run.step("B.details.cancel", drv.customer_says("cancel"), compare=False)
 
-    async with run.phase("11 auto-close and the survey"):
+    await related_reports(run, a, b)
+    async with run.phase("14 auto-close and the survey"):
         await auto_close_and_survey(run, a)
+
+
+async def related_reports(run: ContractRun, a: int, b: int) -> None:
+    """Phase 11 (issue #19): an auto-assigned report, the card's related tickets, link, merge."""
+    drv = run.driver
+    async with run.phase("11 report C"):
+        seen = await run.step("C.open", drv.customer_says("new"))
+        run.saw(seen, t("ask.summary", LANG), "a new report starts")
+        await file_report(run, REPORT_C)
+    c = run.tickets.get("C", b + 1)
+
+    async with run.phase("12 auto-assigned, related"):
+        ticket = run.ticket(c)
+        assigned = run.events(c, "assigned")
+        run.check(ticket.assignee_id is not None and len(assigned) == 1
+                  and assigned[0].actor == "system (auto)",
+                  "the new report is assigned automatically", [e.actor for e in assigned])
+        run.check(ticket.responded_at is None, "auto-assignment is not the response (P3)",
+                  ticket.responded_at)
+        with run.session() as s:
+            cards = [m for m in s.exec(select(OutboxMessage).where(
+                OutboxMessage.ticket_id == c)) if m.key.startswith(f"ticket:{c}:opened:")]
+            assignee = s.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
+        run.check(bool(cards) and all(f"Possibly the same as #{b} " in m.text
+                                      and m.status == "sent" for m in cards),
+                  f"the engineers' card says #{c} is possibly the same as #{b}",
+                  [(m.status, m.text[-200:]) for m in cards])
+        fake = getattr(drv, "fake", None)  # Slack's: the card as Slack got it, in its blocks
+        if fake is not None and hasattr(fake, "calls_to"):
+            posted = [json.dumps(c.args, ensure_ascii=False)
+                      for c in fake.calls_to("chat.postMessage") if "blocks" in c.args]
+            run.check(any(f"Possibly the same as #{b} " in p and f"New ticket #{c} " in p
+                          for p in posted), "the Slack card shows the related ticket",
+                      len(posted))
+        run.check(assignee is not None and bool(cards) and all(
+            f"Assigned automatically to {assignee.name}" in m.text for m in cards),
+            "the card names the assignee", [m.text[-120:] for m in cards])
+        seen = await run.step("C.link", drv.engineer(f"link {c} {a}"))
+        said = " ".join(x.plain for x in run.engineer_saw())
+        run.check(f"#{c} and #{a} are related" in said, "link N M relates two tickets", said)
+        run.check(not seen, "the customer sees nothing of link N M", [x.plain for x in seen])
+
+    async with run.phase("13 merge"):
+        seen = await run.step("C.merge", drv.engineer(f"merge {c} into {b}"))
+        ticket = run.ticket(c)
+        run.check(ticket.status == "closed" and ticket.resolution_text == f"merged into #{b}"
+                  and run.open_pause(c) is None, f"#{c} is closed, pointing at #{b}",
+                  (ticket.status, ticket.resolution_text))
+        run.check(bool(run.events(b, "merged")), f"#{b}'s trail has the merge",
+                  run.event_kinds(b))
+        run.saw(seen, t("merge.to_customer", LANG, n=c, m=b),
+                f"the customer is told #{b} carries their report")
 
 
 async def _auto_close_pass(run: ContractRun, at: datetime) -> list[Seen]:
@@ -665,7 +731,7 @@ async def _auto_close_pass(run: ContractRun, at: datetime) -> list[Seen]:
 
 
 async def auto_close_and_survey(run: ContractRun, a: int) -> None:
-    """Phase 11 (issue #19 items 3-4): the reminder, the close, the survey and its comment."""
+    """Phase 14 (issue #19 items 3-4): the reminder, the close, the survey and its comment."""
     drv = run.driver
     ticket = run.ticket(a)
     with run.session() as s:
