@@ -54,6 +54,24 @@ register({
     "pdf.h.exceptions": {"en": "Written exceptions to the service levels (P18)",
                          "tr": "Hizmet seviyesi istisnaları, yazılı (P18)"},
     "pdf.h.usage": {"en": "AI usage (P26)", "tr": "Yapay zekâ kullanımı (P26)"},
+    "pdf.h.csat": {"en": "Customer satisfaction", "tr": "Müşteri memnuniyeti"},
+    "pdf.csat.none": {"en": "No survey answers this month.",
+                      "tr": "Bu ay anket yanıtı yok."},
+    "pdf.csat.note": {
+        "en": "One answer per closed ticket, 1 (not at all satisfied) to 5 (very satisfied); "
+              "CSAT is the share of answers of 4 or 5.",
+        "tr": "Kapanan her kayıt için bir yanıt, 1 (hiç memnun değil) ile 5 (çok memnun) "
+              "arası; CSAT, 4 ya da 5 verilen yanıtların oranıdır."},
+    "pdf.csat.by.customer": {"en": "Customer", "tr": "Müşteri"},
+    "pdf.csat.by.plan": {"en": "Plan", "tr": "Plan"},
+    "pdf.csat.by.engineer": {"en": "Engineer", "tr": "Mühendis"},
+    "pdf.csat.by.all": {"en": "All", "tr": "Tümü"},
+    "pdf.c.csat_by": {"en": "By", "tr": "Kırılım"},
+    "pdf.c.csat_who": {"en": "Who", "tr": "Kim"},
+    "pdf.c.csat_answers": {"en": "Answers", "tr": "Yanıt"},
+    "pdf.c.csat_satisfied": {"en": "Satisfied (4-5)", "tr": "Memnun (4-5)"},
+    "pdf.c.csat": {"en": "CSAT", "tr": "CSAT"},
+    "pdf.c.csat_avg": {"en": "Average", "tr": "Ortalama"},
     "pdf.h.charts": {"en": "Charts", "tr": "Grafikler"},
     # Column headings
     "pdf.c.plan": {"en": "Plan", "tr": "Plan"},

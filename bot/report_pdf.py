@@ -144,12 +144,13 @@ class _Report:
     def story(self) -> list[Flowable]:
         out = self.title_page()
         out.append(PageBreak())
-        for n, section in enumerate((self.attainment, self.tickets, self.breaches,
-                                     self.waiting, self.exceptions, self.usage), 1):
+        sections = (self.attainment, self.tickets, self.breaches, self.waiting,
+                    self.exceptions, self.usage, self.satisfaction)
+        for n, section in enumerate(sections, 1):
             heading, *body = section()
             out.append(Paragraph(f"{n}. {escape(heading)}", styles()["h2"]))
             out += body
-        out += self.charts(7)
+        out += self.charts(len(sections) + 1)
         return out
 
     def title_page(self) -> list[Flowable]:
@@ -299,6 +300,20 @@ class _Report:
                 table([self.tr(f"pdf.c.{c}") for c in cols], rows, widths,
                        numeric=range(first + 1, first + 5)),
                 Spacer(1, 2 * mm), para(self.tr("pdf.usage.note"), "small")]
+
+    def satisfaction(self) -> list[Flowable]:
+        """CSAT per customer, plan and engineer (issue #19): answers given in the month."""
+        heading = self.tr("pdf.h.csat")
+        if not self.r.csat:
+            return [heading, para(self.tr("pdf.csat.none"), "body")]
+        rows = [[self.tr(f"pdf.csat.by.{c.group}"), self.plan(c.key) if c.group == "plan"
+                 else c.key, c.answers, c.satisfied,
+                 "—" if c.csat is None else f"{c.csat:.0f} %", f"{c.average:.2f}"]
+                for c in self.r.csat]
+        cols = ["csat_by", "csat_who", "csat_answers", "csat_satisfied", "csat", "csat_avg"]
+        return [heading, para(self.tr("pdf.csat.note"), "small"), Spacer(1, 2 * mm),
+                table([self.tr(f"pdf.c.{c}") for c in cols], rows, [1.5, 3.2, 1.2, 1.6, 1.1, 1.2],
+                      numeric=range(2, 6))]
 
     def _outcome(self, outcome: str) -> str:
         try:

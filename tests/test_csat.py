@@ -6,6 +6,8 @@ dashboard; the survey's buttons rendered by each channel's real sender."""
 from __future__ import annotations
 
 import csv
+import shutil
+import subprocess
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -143,6 +145,18 @@ def test_csat_per_customer_plan_and_engineer_in_the_report(world: Driver) -> Non
     assert [r.key for r in figures.by_customer] == ["ACME"]
     assert figures.overall is not None and figures.overall.answers == 2
     assert [r.key for r in figures.by_engineer] == ["Deniz Yılmaz"]
+    # The dashboard's report page and the typeset PDF show the same figures.
+    from bot.report_pdf import render_pdf
+    from bot.web.pages import monthly_context
+
+    page = monthly_context(rep, "Europe/Istanbul", "")
+    assert ["engineer", "Deniz Yılmaz", 2, 1, "50.0%", "3.50"] in page["csat"]
+    pdf = render_pdf(rep, world.cfg.attachments_dir.parent / "csat.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "Customer satisfaction" in text and "Deniz Yılmaz" in text and "50 %" in text
 
 
 def test_csat_rows_are_pure_arithmetic() -> None:

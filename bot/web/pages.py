@@ -118,4 +118,6 @@ def monthly_context(report: SLAReport, tz: str, definition: str) -> dict[str, An
         "usage": [[u.customer, u.model, u.calls, u.prompt_tokens, u.completion_tokens,
                    ", ".join(f"{k} {v}" for k, v in sorted(u.outcomes.items()))]
                   for u in report.usage],
+        "csat": [[c.group, c.key, c.answers, c.satisfied, _pct(c.csat), f"{c.average:.2f}"]
+                 for c in report.csat],
     }
