@@ -121,6 +121,21 @@ def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | N
     return None
 
 
+def waiting_since(session: Session, who: Identity, channel: str, since: datetime,
+                  ) -> Ticket | None:
+    """The contact's ticket on this channel that began to wait for their information (P17)
+    after ``since`` (their report in progress last moved then): one light query on the path
+    of every dialog step, the ticket loaded only when there is one."""
+    tid = session.exec(
+        select(Ticket.id)  # type: ignore[call-overload]
+        .join(TicketPause, col(TicketPause.ticket_id) == col(Ticket.id))
+        .where(Ticket.contact_id == who.contact.id, Ticket.channel == channel,
+               Ticket.status == TicketStatus.PENDING, col(TicketPause.ended_at).is_(None),
+               TicketPause.kind != REMOTE_ACCESS_PAUSE, col(TicketPause.started_at) > since)
+        .order_by(col(Ticket.id).desc())).first()
+    return session.get(Ticket, tid) if tid is not None else None
+
+
 def on_ticket(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket, msg: Incoming,
               lang: str, now: datetime) -> list[Reply]:
     """The customer wrote on ``ticket``: apply the rule of its pause (module docstring)."""

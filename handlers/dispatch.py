@@ -133,9 +133,11 @@ def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender
     if msg.button_step == follow_up.PICK_STEP:
         return [Reply(t("followup.nothing_held", lang))]  # a stale "which ticket?" button
     if row is not None:
-        waiting = (conversation.ticket_awaiting(session, who, msg.channel)
+        # A ticket began to wait for their answer while this report was being written: their
+        # next message may well be that answer, so they are asked which it is for.
+        waiting = (conversation.waiting_since(session, who, msg.channel, row.updated_at)
                    if msg.button_step is None and (msg.text or msg.files) else None)
-        if waiting is not None and follow_up.asked_while_writing(session, waiting, row):
+        if waiting is not None:
             return follow_up.hold(session, cfg, who, msg, [waiting], row, lang)
         return intake.take(session, cfg, who, row, msg, lang, now)
     if not (msg.text or msg.files):

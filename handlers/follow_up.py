@@ -114,13 +114,6 @@ def picked(session: Session, who: Identity, msg: Incoming, held: HeldMessage,
     return to_dialog(replace(msg, text=text or None, files=(), button_step=None), ids)
 
 
-def asked_while_writing(session: Session, ticket: Ticket, dialog: DialogSession) -> bool:
-    """Whether ``ticket`` began to wait for the customer after their report in progress last
-    moved: then their next message may well be the answer, and they are asked which."""
-    pause = store.open_pause(session, ticket.id or 0)
-    return pause is not None and pause.started_at > dialog.updated_at
-
-
 def adopt(session: Session, ids: Sequence[int], ticket: Ticket, who: Identity,
           now: datetime) -> list[str]:
     """Held files become the ticket's (one audit event); their names."""

@@ -30,8 +30,18 @@ OPEN_STATES = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """What the comparison reads of an open ticket (not the whole row: a customer may have
+    many open tickets of one product, and this runs for every new report)."""
+
+    id: int | None
+    summary: str
+    error_text: str | None
+
+
+@dataclass(frozen=True)
 class Alike:
-    ticket: Ticket
+    ticket: Candidate | Ticket
     why: str  # "summary" | "error"
     score: float
 
@@ -61,7 +71,7 @@ def error_signature(text: str | None) -> str:
                     for w in words_)
 
 
-def alike(ticket: Ticket, other: Ticket) -> Alike | None:
+def alike(ticket: Ticket | Candidate, other: Ticket | Candidate) -> Alike | None:
     """Whether ``other`` looks like ``ticket`` (same customer and product are the caller's)."""
     score = summary_score(ticket.summary, other.summary)
     shared = len(set(words(ticket.summary)) & set(words(other.summary)))
@@ -76,12 +86,12 @@ def alike(ticket: Ticket, other: Ticket) -> Alike | None:
 def similar_open(session: Session, ticket: Ticket, limit: int = SHOWN) -> list[Alike]:
     """The open tickets of ``ticket``'s customer and product that look like it, most alike
     first (then the oldest): at most ``limit``. Never another customer's."""
-    query = select(Ticket).where(
+    query = select(Ticket.id, Ticket.summary, Ticket.error_text).where(  # type: ignore[call-overload]
         Ticket.customer_id == ticket.customer_id, col(Ticket.status).in_(OPEN_STATES),
         col(Ticket.id) != ticket.id)
     query = query.where(col(Ticket.product_id).is_(None) if ticket.product_id is None
                         else Ticket.product_id == ticket.product_id)
-    found = [a for other in session.exec(query.order_by(col(Ticket.id)))
-             if (a := alike(ticket, other)) is not None]
+    found = [a for row in session.exec(query.order_by(col(Ticket.id)))
+             if (a := alike(ticket, Candidate(*row))) is not None]
     found.sort(key=lambda a: (-a.score, a.ticket.id or 0))
     return found[:limit]

@@ -46,8 +46,8 @@ def outsider(session: Session, msg: Incoming, actor: Contact | None,
     """The refusal of a message written in a chat shared with a customer by someone who is not
     one of that customer's contacts; None for every other message (unknown people included:
     the dispatch refuses them as anywhere)."""
-    if actor is None:
-        return None
+    if actor is None or not msg.chat or msg.chat == msg.user_key:
+        return None  # a direct conversation (the chat is the person): shared with nobody
     owner = customer_of_chat(session, msg.channel, msg.chat)
     if owner is None or actor.customer_id == owner and not staff:
         return None
