@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from storage import tickets
 from storage.directory import customer_calendar
 from storage.models import (
-    Attachment,
     Contact,
     OutboxMessage,
     Ticket,
@@ -27,10 +26,9 @@ from storage.models import (
 )
 from storage.tickets import REMOTE_ACCESS_PAUSE
 
-from .dialog import Invalid
 from .i18n import register, t
 from .identity import Identity
-from .intake import IntakeConfig, attach_to_ticket, store_attachment
+from .intake import IntakeConfig, attach_to_ticket
 from .ticket_actions import customer_replied, engineer_replied, remote_access_given
 from .ticket_line import ticket_line
 from .types import Incoming, Reply
@@ -80,28 +78,16 @@ def staff_on_ticket(session: Session, cfg: IntakeConfig, actor: Contact, ticket:
     if not text and not msg.files:
         return [Reply(t("thread.empty", lang, n=ticket.id))]
     names = ", ".join(f.filename for f in msg.files)
-    stored = _staff_files(session, cfg, ticket, msg, actor, now)
+    stored, refused = attach_to_ticket(session, cfg, ticket, msg.files, actor, now)
+    told = [Reply(exc.message(lang)) for exc in refused]  # too big, not allowed: they know
     if public:
         engineer_replied(session, cfg.policy, ticket, text or names, actor=actor, now=now,
                          files=stored)
-        return [Reply(t("cmd.done.reply", lang, n=ticket.id), meta={"ticket": str(ticket.id)})]
+        return told + [Reply(t("cmd.done.reply", lang, n=ticket.id),
+                             meta={"ticket": str(ticket.id)})]
     tickets.add_event(session, ticket, tickets.INTERNAL_NOTE, text or names, actor=actor,
                       at=now)
-    return [Reply(t("thread.noted", lang, n=ticket.id), meta={"ticket": str(ticket.id)})]
-
-
-def _staff_files(session: Session, cfg: IntakeConfig, ticket: Ticket, msg: Incoming,
-                 actor: Contact, now: datetime) -> list[Attachment]:
-    stored: list[Attachment] = []
-    for f in msg.files:
-        try:
-            stored.append(store_attachment(session, cfg, f, ticket_id=ticket.id))
-        except Invalid:
-            continue  # too big or not allowed: the engineer can send it another way
-    if stored:
-        tickets.add_event(session, ticket, "attachments", f"{len(stored)} file(s)",
-                          actor=actor, at=now, data={"count": len(stored)})
-    return stored
+    return told + [Reply(t("thread.noted", lang, n=ticket.id), meta={"ticket": str(ticket.id)})]
 
 
 def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | None:
@@ -140,7 +126,8 @@ def on_ticket(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket
               lang: str, now: datetime) -> list[Reply]:
     """The customer wrote on ``ticket``: apply the rule of its pause (module docstring)."""
     refused = [Reply(exc.message(lang))
-               for exc in attach_to_ticket(session, cfg, ticket, msg.files, who.contact, now)]
+               for exc in attach_to_ticket(session, cfg, ticket, msg.files, who.contact,
+                                           now).refused]
     text = (msg.text or "").strip()
     pause = tickets.open_pause(session, ticket.id or 0)
     if pause is not None and pause.kind == REMOTE_ACCESS_PAUSE:

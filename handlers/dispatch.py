@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from storage.models import Contact, DialogSession, Ticket
 
@@ -175,8 +175,8 @@ def _into_report(session: Session, cfg: IntakeConfig, who: Identity, row: Dialog
     replies: list[Reply] = []
     if row is None:
         replies = intake.start(session, cfg, who, msg, lang, now)[:1]  # the greeting
-        row = session.exec(select(DialogSession).where(
-            DialogSession.channel == msg.channel, DialogSession.user_key == msg.user_key)).one()
+        row = intake.get_dialog(session, msg.channel, msg.user_key)
+        assert row is not None  # start() made it
     intake.adopt_files(session, files, row)
     if msg.text is None:
         return replies + intake.resume(session, cfg, who, row, msg, lang, now)[1:]

@@ -21,14 +21,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage import tickets as store
 from storage.models import Attachment, DialogSession, HeldMessage, Ticket, TicketStatus
 
 from .customer_verbs import NEW_REPORT_WORDS
 from .dialog import Invalid
 from .i18n import register, t
 from .identity import Identity
-from .intake import IntakeConfig, store_attachment
+from .intake import IntakeConfig, files_added, store_attachment
 from .text import clip
 from .types import Choice, Incoming, Reply
 
@@ -122,9 +121,7 @@ def adopt(session: Session, ids: Sequence[int], ticket: Ticket, who: Identity,
         att.ticket_id, att.dialog_id = ticket.id, None
         session.add(att)
         names.append(att.filename)
-    if names:
-        store.add_event(session, ticket, "attachments", f"{len(names)} file(s)",
-                        actor=who.contact, at=now, data={"count": len(names)})
+    files_added(session, ticket, len(names), who.contact, now)
     return names
 
 

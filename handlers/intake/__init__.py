@@ -13,7 +13,14 @@ this package only runs the dialog:
 from __future__ import annotations
 
 from . import messages as _messages  # noqa: F401 - registers the intake's catalogue
-from .attachments import adopt_files, attach_to_ticket, size_text, store_attachment
+from .attachments import (
+    Attached,
+    adopt_files,
+    attach_to_ticket,
+    files_added,
+    size_text,
+    store_attachment,
+)
 from .config import IntakeConfig
 from .engine import cancel, resume, start, take
 from .opening import REPORT_COLUMNS, Opened, open_from_answers, validate_answers
@@ -22,8 +29,10 @@ from .sweep import sweep_dialogs
 
 __all__ = [
     "REPORT_COLUMNS",
+    "Attached",
     "adopt_files",
     "attach_to_ticket",
+    "files_added",
     "IntakeConfig",
     "Opened",
     "cancel",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -45,23 +46,34 @@ def store_attachment(session: Session, cfg: IntakeConfig, f: IncomingFile,
 
 
 
+class Attached(NamedTuple):
+    """Files sent on a ticket: those kept, and the refusals (each says why)."""
+
+    stored: list[Attachment]
+    refused: list[Invalid]
+
+
+def files_added(session: Session, ticket: Ticket, count: int, actor: Contact | None,
+                now: datetime) -> None:
+    """The audit event of ``count`` files that became the ticket's (none: no event)."""
+    if count:
+        tickets.add_event(session, ticket, "attachments", f"{count} file(s)", actor=actor,
+                          at=now, data={"count": count})
+
+
 def attach_to_ticket(session: Session, cfg: IntakeConfig, ticket: Ticket,
                      files: Sequence[IncomingFile], actor: Contact | None,
-                     now: datetime) -> list[Invalid]:
-    """Store ``files`` on an open ticket, with one audit event; returns the refusals (each
-    says why in the sender's language), the others are kept."""
-    refused: list[Invalid] = []
-    stored = 0
+                     now: datetime) -> Attached:
+    """Store ``files`` on an open ticket, with one audit event; the refused ones say why in
+    the sender's language, the others are kept."""
+    out = Attached([], [])
     for f in files:
         try:
-            store_attachment(session, cfg, f, ticket_id=ticket.id)
-            stored += 1
+            out.stored.append(store_attachment(session, cfg, f, ticket_id=ticket.id))
         except Invalid as exc:
-            refused.append(exc)
-    if stored:
-        tickets.add_event(session, ticket, "attachments", f"{stored} file(s)", actor=actor,
-                          at=now, data={"count": stored})
-    return refused
+            out.refused.append(exc)
+    files_added(session, ticket, len(out.stored), actor, now)
+    return out
 
 
 def adopt_files(session: Session, ids: Sequence[int], row: DialogSession) -> None:

@@ -24,6 +24,7 @@ from ..related import similar_open
 from ..text import strip_nul
 from ..types import OUTBOX_META, Reply
 from ..vocabulary import clock_name, local_when, target_text
+from .attachments import files_added
 from .config import IntakeConfig
 from .prompts import out_of_hours_note
 
@@ -114,9 +115,7 @@ def open_from_answers(session: Session, cfg: IntakeConfig, ident: Identity,
             att.ticket_id = ticket.id
             session.add(att)
             n_files += 1
-    if n_files:
-        tickets.add_event(session, ticket, "attachments", f"{n_files} file(s)", actor=ident.contact,
-                          at=now, data={"count": n_files})
+    files_added(session, ticket, n_files, ident.contact, now)
     if ticket.version_past_eos:
         tickets.add_event(session, ticket, "note", "version past end of support (P8)", at=now)
     if kind == TicketKind.SERVICE_REQUEST:

@@ -319,12 +319,12 @@ class FakeTelegram:
                                      status=400)
         return self._sent_message(p)
 
-    async def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
-        photo = p.get("photo")
-        if not isinstance(photo, bytes) or not photo:
+    def _sent_media(self, p: dict[str, Any], field: str) -> dict[str, Any] | web.Response:
+        """A sendPhoto / sendDocument: the file must be there, the caption within 1024."""
+        if not isinstance(p.get(field), bytes) or not p[field]:
             return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: there is no photo in the "
-                                                     "request"}, status=400)
+                                      "description": f"Bad Request: there is no {field} in "
+                                                     "the request"}, status=400)
         if len(str(p.get("caption") or "")) > 1024:
             return web.json_response({"ok": False, "error_code": 400,
                                       "description": "Bad Request: message caption is too long"},
@@ -332,28 +332,23 @@ class FakeTelegram:
         msg = self._sent_message({**p, "text": ""})
         msg.pop("text")
         msg["caption"] = p.get("caption") or ""
-        msg["photo"] = [{"file_id": f"photo{msg['message_id']}", "file_unique_id":
-                         f"u{msg['message_id']}", "width": 800, "height": 600,
-                         "file_size": len(photo)}]
+        return msg
+
+    async def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
+        msg = self._sent_media(p, "photo")
+        if isinstance(msg, dict):
+            msg["photo"] = [{"file_id": f"photo{msg['message_id']}", "file_unique_id":
+                             f"u{msg['message_id']}", "width": 800, "height": 600,
+                             "file_size": len(p["photo"])}]
         return msg
 
     async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
-        document = p.get("document")
-        if not isinstance(document, bytes) or not document:
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: there is no document in the "
-                                                     "request"}, status=400)
-        if len(str(p.get("caption") or "")) > 1024:
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: message caption is too long"},
-                                     status=400)
-        msg = self._sent_message({**p, "text": ""})
-        msg.pop("text")
-        msg["caption"] = p.get("caption") or ""
-        msg["document"] = {"file_id": f"doc{msg['message_id']}",
-                           "file_unique_id": f"d{msg['message_id']}",
-                           "file_name": str(p.get("document:filename") or "file"),
-                           "file_size": len(document)}
+        msg = self._sent_media(p, "document")
+        if isinstance(msg, dict):
+            msg["document"] = {"file_id": f"doc{msg['message_id']}",
+                               "file_unique_id": f"d{msg['message_id']}",
+                               "file_name": str(p.get("document:filename") or "file"),
+                               "file_size": len(p["document"])}
         return msg
 
     async def _m_editMessageText(self, p: dict[str, Any]) -> Any:

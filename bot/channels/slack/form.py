@@ -79,7 +79,7 @@ def open_report(session: Session, cfg: IntakeConfig, user: str, values: Mapping[
     if dialog is not None:  # the form replaced the DM conversation in progress
         session.delete(dialog)
     for refused in intake.attach_to_ticket(session, cfg, opened.ticket, files, who.contact,
-                                           now):
+                                           now).refused:
         log.info("file refused on ticket #%s: %s", opened.ticket.id, refused.message("en"))
     return opened.replies
 
