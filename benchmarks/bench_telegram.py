@@ -38,12 +38,12 @@ TOKEN = "123456:BENCH"
 FIRST_ID = 700_000
 SCRIPT = [
     "/start",
-    "Zqxv flurbing glitch in widget",
+    "Zqxv flurbing glitch in widget", "question",
     "Voice Bot", "4.2", "production",
     "The widget flurbs every few minutes and then recovers by itself.",
     "Open the widget page and wait for five minutes.",
     "none", "not available", "Logs are rotated away every hour.",
-    "no", "yes", "one", "S4", "yes", "VPN via the jump host", "question", "confirm",
+    "no", "yes", "one", "S4", "yes", "VPN via the jump host", "confirm",
 ]
 DONE_MARK = "Ticket #"
 

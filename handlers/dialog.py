@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from sla import Policy
 from storage import directory
-from storage.models import Product, ProductVersion
+from storage.models import Product, ProductVersion, TicketKind
 
 from . import dialog_messages as _messages  # noqa: F401 - registers the dialog's catalogue
 from .i18n import t
@@ -296,6 +296,8 @@ def _service_valid(value: str, ctx: FieldContext) -> str:
 
 def propose_severity(answers: Mapping[str, Any]) -> str:
     """The severity the business-impact answers point to (policy definitions S1–S4)."""
+    if answers.get("kind") == TicketKind.SERVICE_REQUEST:
+        return "S4"  # no impact questions, no clock (P10): sorted with the least urgent
     down = bool(answers.get("production_down"))
     workaround = bool(answers.get("workaround_available"))
     wide = answers.get("users_affected") in ("many", "all")
@@ -320,36 +322,50 @@ def _severity_overridden(a: Mapping[str, Any]) -> bool:
     return a.get("severity") is not None and a.get("severity") != propose_severity(a)
 
 
+def _defect(a: Mapping[str, Any]) -> bool:
+    """Asked unless the report is a service request: reproduction, evidence and business
+    impact describe a fault; a billed service (P10/P11) has no severity to prove."""
+    return a.get("kind") != TicketKind.SERVICE_REQUEST
+
+
+def _defect_and(key: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda a: _defect(a) and a.get(key) == value
+
+
+# The kind comes right after the summary (and the known issues it matches): a service request
+# is told at once that it is billed separately and skips every fault question.
 FIELDS: tuple[FieldDef, ...] = (
     FieldDef("summary", FieldKind.TEXT, validator=_summary_valid, min_len=8, max_len=300),
     FieldDef("selfhelp", FieldKind.TEXT, choices=_selfhelp, validator=_selfhelp_valid,
              report=False,
              applies=lambda a: bool(a.get("_kb")), depends_on=("summary",)),
+    FieldDef("kind", FieldKind.CHOICE, choices=_kinds),
+    FieldDef("service_category", FieldKind.CHOICE, choices=_services, validator=_service_valid,
+             applies=_is("kind", "service_request"), depends_on=("kind",)),
     FieldDef("product_id", FieldKind.CHOICE, choices=_products, validator=_product_valid),
     FieldDef("version_text", FieldKind.TEXT, choices=_versions, validator=_version_valid,
              depends_on=("product_id",)),
     FieldDef("environment", FieldKind.CHOICE, choices=_environments),
     FieldDef("description", FieldKind.TEXT, min_len=20),
-    FieldDef("steps", FieldKind.TEXT, min_len=10),
-    FieldDef("error_text", FieldKind.TEXT, validator=_error_text),
+    FieldDef("steps", FieldKind.TEXT, min_len=10, applies=_defect),
+    FieldDef("error_text", FieldKind.TEXT, validator=_error_text, applies=_defect),
     FieldDef("attachments", FieldKind.ATTACHMENTS, choices=_attachment_choices,
-             validator=_attachments_valid),
+             validator=_attachments_valid, applies=_defect),
     FieldDef("attachments_missing_reason", FieldKind.TEXT, min_len=5,
-             applies=_is("attachments", "none"), depends_on=("attachments",)),
-    FieldDef("production_down", FieldKind.YESNO),
-    FieldDef("workaround_available", FieldKind.YESNO),
-    FieldDef("users_affected", FieldKind.TEXT, choices=_users, validator=_users_valid),
-    FieldDef("severity", FieldKind.CHOICE, choices=_severities,
+             applies=_defect_and("attachments", "none"), depends_on=("attachments",)),
+    FieldDef("production_down", FieldKind.YESNO, applies=_defect),
+    FieldDef("workaround_available", FieldKind.YESNO, applies=_defect),
+    FieldDef("users_affected", FieldKind.TEXT, choices=_users, validator=_users_valid,
+             applies=_defect),
+    FieldDef("severity", FieldKind.CHOICE, choices=_severities, applies=_defect,
              depends_on=("production_down", "workaround_available", "users_affected",
                          "environment")),
-    FieldDef("severity_reason", FieldKind.TEXT, min_len=10, applies=_severity_overridden,
+    FieldDef("severity_reason", FieldKind.TEXT, min_len=10,
+             applies=lambda a: _defect(a) and _severity_overridden(a),
              depends_on=("severity",)),
     FieldDef("remote_access", FieldKind.YESNO),
     FieldDef("remote_access_how", FieldKind.TEXT, min_len=5, applies=_is("remote_access", True),
              depends_on=("remote_access",)),
-    FieldDef("kind", FieldKind.CHOICE, choices=_kinds),
-    FieldDef("service_category", FieldKind.CHOICE, choices=_services, validator=_service_valid,
-             applies=_is("kind", "service_request"), depends_on=("kind",)),
 )
 BY_KEY: dict[str, FieldDef] = {f.key: f for f in FIELDS}
 CONFIRM = "confirm"

@@ -21,9 +21,12 @@ it is on both trails and shown in the engineers' ``status N``.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from sla import Policy
@@ -67,11 +70,16 @@ class MergeRefused(ValueError):
         self.kwargs = kwargs
 
 
+@functools.cache
+def _links_statement() -> Any:  # built once: it runs for every status N
+    return (select(TicketLink).where(or_(col(TicketLink.ticket_id) == bindparam("ticket_id"),
+                                         col(TicketLink.other_id) == bindparam("ticket_id")))
+            .order_by(col(TicketLink.id)))
+
+
 def links_of(session: Session, ticket_id: int) -> list[TicketLink]:
     """Every link of a ticket, either way, oldest first."""
-    return list(session.exec(select(TicketLink).where(or_(
-        TicketLink.ticket_id == ticket_id, TicketLink.other_id == ticket_id))
-        .order_by(col(TicketLink.id))))
+    return list(session.exec(_links_statement(), params={"ticket_id": ticket_id}))
 
 
 def merged_into(session: Session, ticket_id: int) -> list[int]:

@@ -15,12 +15,14 @@ customer's ``status`` (:mod:`handlers.customer_verbs`) does not use it.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from sla import ClockState, Policy
@@ -274,8 +276,7 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
         sev_names = {}
     tid = tk.id or 0
     events, earlier = _recent_events(session, tid, recent)
-    attachments = session.exec(select(Attachment).where(Attachment.ticket_id == tid)
-                               .order_by(col(Attachment.id)))
+    attachments = session.exec(_attachments_statement(), params={"ticket_id": tid})
     return TicketReport(
         number=tid, customer=v.customer.code, customer_name=v.customer.name,
         status=tk.status, severity=tk.severity, severity_names=sev_names,
@@ -292,15 +293,10 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
     )
 
 
-def _recent_events(session: Session, ticket_id: int, recent: int | None,
-                   ) -> tuple[list[TicketEvent], tuple[int, int]]:
-    """The ticket's events, oldest first; with ``recent``, only the last ``recent`` of the
-    conversation and of the rest of the audit trail (a long-lived ticket has hundreds, and
-    chat shows a few), with how many of each were left out."""
-    if recent is None:
-        return store.events(session, ticket_id), (0, 0)
-    # One query: each event numbered from the newest within its part (conversation or not),
-    # with its part's size; SQLite (3.25+) and PostgreSQL both have window functions.
+@functools.cache
+def _recent_statement() -> Any:
+    """Each event numbered from the newest within its part (conversation or not), with its
+    part's size: one query (SQLite 3.25+ and PostgreSQL have window functions), built once."""
     talk = col(TicketEvent.kind).in_(store.CONVERSATION_KINDS)
     ranked = select(
         TicketEvent.id,  # type: ignore[call-overload]
@@ -308,10 +304,27 @@ def _recent_events(session: Session, ticket_id: int, recent: int | None,
         func.row_number().over(partition_by=talk, order_by=(
             col(TicketEvent.at).desc(), col(TicketEvent.id).desc())).label("rn"),
         func.count().over(partition_by=talk).label("total"),
-    ).where(TicketEvent.ticket_id == ticket_id).subquery()
-    rows = session.exec(select(TicketEvent, ranked.c.talk, ranked.c.total)
-                        .join(ranked, col(TicketEvent.id) == ranked.c.id)
-                        .where(ranked.c.rn <= recent)).all()
+    ).where(TicketEvent.ticket_id == bindparam("ticket_id")).subquery()
+    return (select(TicketEvent, ranked.c.talk, ranked.c.total)
+            .join(ranked, col(TicketEvent.id) == ranked.c.id)
+            .where(ranked.c.rn <= bindparam("recent")))
+
+
+@functools.cache
+def _attachments_statement() -> Any:
+    return (select(Attachment).where(Attachment.ticket_id == bindparam("ticket_id"))
+            .order_by(col(Attachment.id)))
+
+
+def _recent_events(session: Session, ticket_id: int, recent: int | None,
+                   ) -> tuple[list[TicketEvent], tuple[int, int]]:
+    """The ticket's events, oldest first; with ``recent``, only the last ``recent`` of the
+    conversation and of the rest of the audit trail (a long-lived ticket has hundreds, and
+    chat shows a few), with how many of each were left out."""
+    if recent is None:
+        return store.events(session, ticket_id), (0, 0)
+    rows = session.exec(_recent_statement(),
+                        params={"ticket_id": ticket_id, "recent": recent}).all()
     picked = [e for e, _, _ in rows]
     totals = {bool(part): int(total) for _, part, total in rows}
     counts = [sum(1 for _, part, _ in rows if bool(part) is flag) for flag in (True, False)]

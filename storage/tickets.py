@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from sla import (
@@ -91,14 +94,17 @@ def events(session: Session, ticket_id: int) -> list[TicketEvent]:
     )
 
 
+# Statements run for most commands are built once, with bound parameters: building a select
+# costs more than running it on SQLite (benchmarks/bench_slack.py).
+@functools.cache
+def _pauses_statement() -> Any:
+    return (select(TicketPause).where(TicketPause.ticket_id == bindparam("ticket_id"))
+            .order_by(col(TicketPause.started_at)))
+
+
 def pauses(session: Session, ticket_id: int) -> list[TicketPause]:
-    return list(
-        session.exec(
-            select(TicketPause)
-            .where(TicketPause.ticket_id == ticket_id)
-            .order_by(col(TicketPause.started_at))
-        )
-    )
+    """The ticket's pauses, oldest first."""
+    return list(session.exec(_pauses_statement(), params={"ticket_id": ticket_id}))
 
 
 def open_pause(session: Session, ticket_id: int) -> TicketPause | None:
@@ -250,12 +256,22 @@ class TicketView:
         }
 
 
+@functools.cache
+def _people_statement() -> Any:
+    assignee = aliased(Contact)
+    return (select(Customer, Contact, Product, assignee).select_from(Customer)
+            .join(Contact, col(Contact.id) == bindparam("contact_id"))
+            .outerjoin(Product, col(Product.id) == bindparam("product_id"))
+            .outerjoin(assignee, col(assignee.id) == bindparam("assignee_id"))
+            .where(Customer.id == bindparam("customer_id")))
+
+
 def view(session: Session, policy: Policy, ticket: Ticket, now: datetime) -> TicketView:
-    customer = session.get(Customer, ticket.customer_id)
-    contact = session.get(Contact, ticket.contact_id)
-    assert customer is not None and contact is not None
-    product = session.get(Product, ticket.product_id) if ticket.product_id else None
-    assignee = session.get(Contact, ticket.assignee_id) if ticket.assignee_id else None
+    """The ticket with its customer, contact, product, assignee, pauses and clocks at
+    ``now`` (the four rows in one round trip)."""
+    customer, contact, product, assignee = session.exec(_people_statement(), params={
+        "customer_id": ticket.customer_id, "contact_id": ticket.contact_id,
+        "product_id": ticket.product_id, "assignee_id": ticket.assignee_id}).one()
     calendar = ticket_calendar(session, ticket)
     recorded = pauses(session, ticket.id or 0)
     clocks = (evaluate_clocks(policy, _clocks(ticket, calendar, recorded), now)

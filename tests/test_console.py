@@ -43,22 +43,21 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_full_dialog_in_the_terminal_with_a_local_file(seeded: Path) -> None:
     shot = seeded / "screen.png"
     shot.write_bytes(PNG)
-    lines = [
-        "Chatbot gives wrong answers in Turkish",
-        "2",  # not solved (self-help) or, without matches, the product list's 2nd = Chatbot
-    ]
+    lines = ["Chatbot gives wrong answers in Turkish"]
     res = destek(seeded, "chat", "--as", "Ayşe Demir", stdin="\n".join(lines) + "\n")
     assert res.returncode == 0, res.stderr
     with Session(make_engine(database_url(seeded / 'destek.db'))) as s:
         step = s.exec(select(DialogSession)).one().step
-    script = {"selfhelp": ["2", "Chatbot"], "product_id": ["Chatbot"]}.get(step, [])
+    assert step in ("selfhelp", "kind")
+    script = ["2"] if step == "selfhelp" else []  # not solved
     script += [
+        "3", "Chatbot",  # a question, about the Chatbot
         "2.8", "1",
         "The chatbot answers Turkish questions with English fallback text.",
         "Ask the web chat any question in Turkish.",
         "yok", str(shot), "tamam",
         "hayır", "1", "2", "S4",  # no outage, a workaround, a few users: S4 proposed, kept
-        "evet", "SSH via jump host", "3", "onayla",
+        "evet", "SSH via jump host", "onayla",
     ]
     res = destek(seeded, "chat", "--as", "1001", stdin="\n".join(script) + "\n")
     assert res.returncode == 0, res.stderr

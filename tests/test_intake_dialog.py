@@ -172,21 +172,55 @@ def test_end_of_support_version_is_said_and_recorded(world: Driver) -> None:
     assert world.tickets()[-1].version_past_eos is True
 
 
-def test_service_request_runs_no_clock_and_is_billed_separately(world: Driver) -> None:
+def _walk(world: Driver, user: str, answers: dict[str, Any]) -> list[str]:
+    """Answer until the confirmation; the steps asked, in order."""
+    asked: list[str] = []
+    while (step := world.step(user)) not in (None, dialog.CONFIRM):
+        asked.append(step)
+        value = answers[step]
+        if isinstance(value, IncomingFile):
+            world.send(user, files=(value,))
+            value = "done"
+        world.send(user, value)
+    return asked
+
+
+def test_service_request_is_asked_early_and_skips_the_fault_questions(world: Driver) -> None:
     world.send(OMAR, command="start")
-    answers = {**BASE, "product_id": "Call Recorder", "version_text": "5.5",
-               "kind": "service_request", "severity": "S4", "production_down": "no",
-               "workaround_available": "yes", "users_affected": "one"}
-    world.fill(OMAR, answers, stop="service_category")
-    replies = world.send(OMAR, "Redis outage or maintenance")
-    assert "billed separately" in text_of(replies)
+    world.fill(OMAR, BASE, stop="kind")
+    replies = world.send(OMAR, "4")  # the fourth kind: an additional service (P10/P11)
+    assert "billed separately" in text_of(replies)  # told before any other question
+    assert replies[-1].meta["step"] == "service_category"
+    world.send(OMAR, "Redis outage or maintenance")
+    answers = {**BASE, "product_id": "Call Recorder", "version_text": "5.5"}
+    assert _walk(world, OMAR, answers) == ["product_id", "version_text", "environment",
+                                           "description", "remote_access", "remote_access_how"]
     replies = world.send(OMAR, "confirm")
     assert "billed separately" in text_of(replies) and "due" not in text_of(replies)
     t = world.tickets()[-1]
     assert t.kind == "service_request" and t.service_category == "Redis outage or maintenance"
+    assert (t.severity, t.steps, t.error_text, t.production_down) == ("S4", None, None, None)
     assert t.response_due is None and t.resolution_due is None
     with Session(world.engine) as s:
         assert tickets.clock_states(s, world.cfg.policy, t, world.clock.now) == []
+
+
+def test_a_service_request_changed_to_a_defect_asks_the_fault_questions(world: Driver) -> None:
+    world.send(OMAR, command="start")
+    world.fill(OMAR, {**BASE, "kind": "service_request",
+                      "service_category": "Redis outage or maintenance",
+                      "product_id": "Call Recorder", "version_text": "5.5"})
+    world.send(OMAR, "edit")
+    world.send(OMAR, "kind")
+    answers = {**BASE, "product_id": "Call Recorder", "version_text": "5.5",
+               "severity": "S2", "severity_reason": "Every agent of the call centre waits."}
+    asked = _walk(world, OMAR, answers)
+    assert asked[0] == "kind" and "service_category" not in asked
+    assert {"steps", "error_text", "attachments", "production_down", "severity"} <= set(asked)
+    world.send(OMAR, "confirm")
+    t = world.tickets()[-1]
+    assert (t.kind, t.service_category, t.severity) == ("defect", None, "S2")
+    assert t.steps == BASE["steps"]
 
 
 def test_standard_plan_out_of_hours_says_when_the_clock_starts(world: Driver) -> None:
@@ -329,6 +363,8 @@ def test_back_edit_cancel_and_invalid_answers(world: Driver) -> None:
     assert replies[-1].meta["step"] == "version_text"
     replies = world.send(JANE, "back")
     assert replies[-1].meta["step"] == "product_id"
+    replies = world.send(JANE, "back")
+    assert replies[-1].meta["step"] == "kind"
     replies = world.send(JANE, "back")
     assert replies[0].text == "This is the first question." or \
         replies[-1].meta["step"] in ("selfhelp", "summary")
@@ -582,7 +618,7 @@ def test_self_help_understands_no_and_a_summary_needs_words(world: Driver) -> No
     world.send(AYSE, "Voice bot answers calls with silence")
     assert world.step(AYSE) == "selfhelp"
     world.send(AYSE, "hayır")
-    assert world.step(AYSE) == "product_id"
+    assert world.step(AYSE) == "kind"
     for answer in ("çözülmedi", "no", "not solved"):
         world.send(AYSE, "edit summary")
         world.send(AYSE, "Voice bot answers calls with silence")

@@ -271,6 +271,23 @@ async def test_rate_limited_web_api_is_retried(h: Harness) -> None:
                for m in h.fake.messages)
 
 
+async def test_an_answer_slack_refused_is_delivered_by_the_outbox(h: Harness) -> None:
+    # Our client retries a server error twice; the third refusal is an outage.
+    h.fake.fail("chat.postMessage", status=500, error="internal_error", times=3)
+    await h.event({"type": "app_mention", "channel": "C0ENG", "user": DENIZ,
+                   "text": "<@UBOT> status 1", "ts": "6.000001"})
+    assert not any(m.get("thread_ts") == "6.000001" for m in h.fake.messages)
+    with h.session() as s:
+        (row,) = s.exec(select(OutboxMessage).where(
+            col(OutboxMessage.key).startswith("reply:slack:"))).all()
+        assert (row.channel, row.target, row.thread) == ("slack", "C0ENG", "6.000001")
+    worker = DeliveryWorker(h.engine, {"slack": SlackSender("xoxb-test", h.fake.base_url)})
+    assert await worker.run_once() == 1
+    assert sum("#1 ACME" in m["text"] and m.get("thread_ts") == "6.000001"
+               for m in h.fake.messages) == 1
+    await worker.stop()
+
+
 # -- engineers' commands --------------------------------------------------------------------------
 
 

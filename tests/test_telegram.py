@@ -22,7 +22,7 @@ from storage.models import Attachment, DialogSession, OutboxMessage, Ticket, Tic
 from .fakes.telegram_server import Call, FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
-SELFHELP_OR_PRODUCT = ("known issues look similar", "Which product")
+SELFHELP_OR_KIND = ("known issues look similar", "What kind")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 2048
 
 
@@ -84,7 +84,7 @@ class Chat:
             new = self.seen()[start:]
             if any(w in c.text for c in new for w in wanted):
                 return new
-            await self.fake.wait_sent(start + len(new) + 1, chat_id=self.uid, timeout=10)
+            await self.fake.wait_sent(start + len(new) + 1, chat_id=self.uid, timeout=30)
 
     async def say(self, text: str, expect: str | tuple[str, ...]) -> list[Call]:
         n = len(self.seen())
@@ -142,8 +142,9 @@ async def test_full_dialog_in_english_with_buttons_and_screenshot(
 ) -> None:
     omar = Chat(fake, 2001)
     await omar.say("/start", "In one sentence")
-    calls = await omar.say("Recordings of branch twelve are lost", SELFHELP_OR_PRODUCT)
-    await _maybe_selfhelp(omar, calls, "Not solved, continue", "Which product")
+    calls = await omar.say("Recordings of branch twelve are lost", SELFHELP_OR_KIND)
+    await _maybe_selfhelp(omar, calls, "Not solved, continue", "What kind")
+    await omar.press("Product defect", "Which product")
     # GULFBANK's contract covers only Call Recorder and Speech Analytics.
     product_msg = omar.last_with_buttons()
     assert set(product_msg.buttons()) == {"Call Recorder", "Speech Analytics"}
@@ -165,9 +166,8 @@ async def test_full_dialog_in_english_with_buttons_and_screenshot(
     calls = await omar.press("Many (more than 10)", "propose severity S2")
     await omar.press("S3 Medium", "You chose S3 instead of S2")
     await omar.say("Only archive search is affected, live recording works.", "remote access")
-    calls = await omar.press("No", "What kind")
+    calls = await omar.press("No", "Please check your report")
     assert any("waiting for remote access" in c.text for c in calls)
-    await omar.press("Product defect", "Please check your report")
     calls = await omar.press("Confirm", "Ticket #")
     opened = next(c.text for c in calls if "Ticket #" in c.text)
     assert "Severity S3" in opened and "plan Standard" in opened and "tier 1" in opened
@@ -215,8 +215,9 @@ async def test_turkish_dialog_typed_answers_back_edit_invalid(
     calls = await ayse.say("kısa", "Tek cümleyle")  # too short
     assert "en az 8 karakter" in calls[0].text
     calls = await ayse.say("Sesli bot çağrılarda sessiz kalıyor",
-                           ("bilinen sorunlar", "Hangi ürün"))
-    await _maybe_selfhelp(ayse, calls, "Çözülmedi, devam", "Hangi ürün")
+                           ("bilinen sorunlar", "Talebin türü"))
+    await _maybe_selfhelp(ayse, calls, "Çözülmedi, devam", "Talebin türü")
+    await ayse.say("1", "Hangi ürün")
     calls = await ayse.say("Olmayan Ürün", "Hangi ürün")
     assert "Lütfen şunlardan birini seçin" in calls[0].text
     await ayse.say("Voice Bot", "Voice Bot ürününün hangi sürümü")
@@ -240,8 +241,7 @@ async def test_turkish_dialog_typed_answers_back_edit_invalid(
     await ayse.say("250", "S1 Kritik öneriyorum")
     await ayse.say("S1", "uzaktan erişebilir")
     await ayse.say("evet", "Nasıl bağlanacağız")
-    await ayse.say("VPN ve AnyDesk, NOC'u arayın", "Talebin türü")
-    await ayse.say("1", "kontrol edin")
+    await ayse.say("VPN ve AnyDesk, NOC'u arayın", "kontrol edin")
     await ayse.say("düzenle ürün", "Hangi ürün")  # changing it asks the version again
     await ayse.say("Voice Bot", "Voice Bot ürününün hangi sürümü")
     calls = await ayse.say("4.2", "kontrol edin")
@@ -259,7 +259,7 @@ async def test_cancel_and_language_switch(
     jane = Chat(fake, 3001)
     await jane.say("/start", "In one sentence")
     await jane.say("/lang tr", "Türkçe")
-    await jane.say("Rapor ekranı boş geliyor her sabah", ("bilinen sorunlar", "Hangi ürün"))
+    await jane.say("Rapor ekranı boş geliyor her sabah", ("bilinen sorunlar", "Talebin türü"))
     await jane.say("iptal", "İptal edildi")
     with Session(engine) as s:
         assert list(s.exec(select(DialogSession))) == []
@@ -274,8 +274,9 @@ async def test_restart_mid_dialog_continues_at_the_same_step(
     await first.start()
     jane = Chat(fake, 3001)
     await jane.say("/start", "In one sentence")
-    calls = await jane.say("Claims voice bot drops calls after greeting", SELFHELP_OR_PRODUCT)
-    await _maybe_selfhelp(jane, calls, "Not solved, continue", "Which product")
+    calls = await jane.say("Claims voice bot drops calls after greeting", SELFHELP_OR_KIND)
+    await _maybe_selfhelp(jane, calls, "Not solved, continue", "What kind")
+    await jane.say("defect", "Which product")
     await jane.say("Voice Bot", "Which version of Voice Bot")
     await first.stop()
 
@@ -297,8 +298,9 @@ async def test_duplicate_delivery_has_one_effect(
     jane = Chat(fake, 3001)
     await jane.say("/start", "In one sentence")
     answers = ["Claims voice bot drops calls after greeting"]
-    calls = await jane.say(answers[0], SELFHELP_OR_PRODUCT)
-    await _maybe_selfhelp(jane, calls, "Not solved, continue", "Which product")
+    calls = await jane.say(answers[0], SELFHELP_OR_KIND)
+    await _maybe_selfhelp(jane, calls, "Not solved, continue", "What kind")
+    await jane.say("defect", "Which product")
     for text, expect in [
         ("Voice Bot", "version"), ("4.2", "production"), ("test", "in detail"),
         ("The bot hangs up right after the greeting prompt.", "reproduce"),
@@ -306,8 +308,7 @@ async def test_duplicate_delivery_has_one_effect(
         ("not available", "Why are no"), ("Logs are on an isolated network.", "production down"),
         ("no", "workaround"), ("yes", "How many"), ("few", "propose severity"),
         ("S3", "Why?"), ("The claims line is our busiest test line.", "remote access"),
-        ("yes", "How do we connect"), ("Via the customer VPN", "What kind"),
-        ("defect", "check your report"),
+        ("yes", "How do we connect"), ("Via the customer VPN", "check your report"),
     ]:
         await jane.say(text, expect)
     before = len(tickets_of(engine))
@@ -332,6 +333,29 @@ async def test_flood_control_retry_after_is_honoured(
     assert sum("/new" in c.text for c in calls) == 1
     assert time.monotonic() - started < 8
 
+
+
+async def test_an_answer_that_fails_to_send_is_delivered_by_the_outbox(
+    fake: FakeTelegram, channel: TelegramChannel, engine: Engine, clock: Any
+) -> None:
+    from bot.channels.telegram import TelegramSender
+    from bot.jobs.delivery import DeliveryWorker
+
+    fake.fail_next("sendMessage", 502, "Bad Gateway")  # the answer's first message is lost
+    update = fake.text(3001, "/start")
+    await fake.wait_confirmed(update["update_id"])
+    assert not Chat(fake, 3001).seen()
+    with Session(engine) as s:
+        rows = s.exec(select(OutboxMessage).where(
+            OutboxMessage.key.startswith(f"reply:telegram:{update['update_id']}:"))).all()
+    assert rows and all(r.target == "3001" and r.channel == "telegram" for r in rows)
+    worker = DeliveryWorker(engine, {"telegram": TelegramSender(TOKEN, fake.base_url)},
+                            now=clock)
+    assert await worker.run_once() == len(rows)
+    texts = [c.text for c in Chat(fake, 3001).seen()]
+    assert sum("In one sentence" in x for x in texts) == 1
+    assert await worker.run_once() == 0  # delivered once
+    await worker.stop()
 
 
 async def test_runner_reminds_over_telegram_and_stops_on_sigterm(

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from handlers.dispatch import route
 from handlers.intake import IntakeConfig
+from handlers.notify import keys
 from handlers.types import OUTBOX_META, Incoming, Reply
 from storage import deliveries, outbox
 from storage.clock import Clock, clock_of, system_clock
@@ -111,6 +112,13 @@ class Pipeline:
         if key:
             await self.db(settle_posted, [(key, external_id)])
 
+    async def undelivered(self, channel: str, target: str, thread: str | None,
+                          delivery: str, replies: Sequence[Reply]) -> None:
+        """Replies the adapter could not post (a timeout, an outage) go to the outbox, whose
+        worker retries them: an answer already committed is never lost to a failed send."""
+        if replies:
+            await self.db(queue_unsent, channel, target, thread, delivery, replies)
+
     @asynccontextmanager
     async def in_order(self, user: str) -> AsyncIterator[None]:
         """One user's messages one after another, in arrival order (the lock is FIFO and is
@@ -133,6 +141,24 @@ def settle_posted(session: Session, posted: Sequence[tuple[str, str | None]]) ->
     now = clock_of(session)()
     for key, external_id in posted:
         outbox.settle(session, key, now, external_id)
+
+
+def queue_unsent(session: Session, channel: str, target: str, thread: str | None,
+                 delivery: str, replies: Sequence[Reply]) -> None:
+    """Queue ``replies`` once per ``delivery`` (a second failure of the same answer adds
+    nothing); a reply with an outbox row of its own (the confirmation) is already queued."""
+    for i, reply in enumerate(replies):
+        if reply.meta.get(OUTBOX_META):
+            continue
+        payload: dict[str, Any] = {}
+        if reply.choices:
+            payload = {"choices": [[c.value, c.label] for c in reply.choices],
+                       "step": reply.meta.get("step", "")}
+        if reply.meta.get("file"):
+            payload["file"] = reply.meta["file"]
+        outbox.enqueue(session, keys.unsent_reply(delivery, i), channel, target, reply.text,
+                       thread=thread, payload=payload or None)
+    log.warning("%d answer(s) to %s queued for the delivery worker", len(replies), delivery)
 
 
 def answered_keys(replies: Sequence[Reply]) -> list[tuple[str, str | None]]:

@@ -16,7 +16,7 @@ from storage.models import Attachment, Product, Ticket, TicketKind
 
 from .. import hooks
 from ..assignment import Choice, auto_assign
-from ..dialog import FIELDS, FieldContext, Invalid, propose_severity, version_row
+from ..dialog import FIELDS, FieldContext, Invalid, get_field, propose_severity, version_row
 from ..i18n import t
 from ..identity import Identity
 from ..notify import keys, tell_customer
@@ -97,10 +97,13 @@ def open_from_answers(session: Session, cfg: IntakeConfig, ident: Identity,
     product = session.get(Product, answers["product_id"])
     version = version_row(session, answers["product_id"], answers["version_text"])
     kind = answers["kind"]
-    fields = {k: answers.get(k) for k in REPORT_COLUMNS if k in answers}
+    # An answer that no longer applies (the kind changed to a service request) is not kept.
+    fields = {k: answers.get(k) for k in REPORT_COLUMNS
+              if k in answers and get_field(k).applies(answers)}
     ticket = tickets.open_ticket(
         session, cfg.policy, ident.customer, ident.contact, ident.plan,
-        answers["summary"], answers["severity"], now, product=product,
+        answers["summary"], answers.get("severity") or propose_severity(answers), now,
+        product=product,
         version_id=version.id if version else None,
         version_past_eos=bool(answers.get("version_past_eos")),
         proposed_severity=propose_severity(answers), kind=kind,

@@ -53,6 +53,11 @@ def ticket_confirmation(ticket_id: RowId) -> str:
     return f"ticket:{ticket_id}:confirmation"
 
 
+def unsent_reply(delivery: str, index: int) -> str:
+    """The ``index``-th answer to inbound ``delivery`` that the adapter could not post."""
+    return f"reply:{delivery}:{index}"
+
+
 def reply_file(ticket_id: RowId, event_id: RowId, index: int) -> str:
     """The ``index``-th file of an engineer's public reply (audit event ``event_id``)."""
     return f"ticket:{ticket_id}:event:{event_id}:file:{index}"

@@ -131,6 +131,7 @@ def _press(key: str, label: str) -> Answer:
 
 REPORT_A = Report("A", (
     _say("summary", "Recordings of branch twelve are lost"),
+    _press("kind", "Product defect"),
     _press("product_id", "Call Recorder"),
     _say("version_text", "5.5"),
     _press("environment", "Production"),
@@ -144,7 +145,6 @@ REPORT_A = Report("A", (
     _press("users_affected", "Many (more than 10)"),
     _press("severity", "S2 High"),
     _press("remote_access", "No"),
-    _press("kind", "Product defect"),
     _say("confirm", "confirm"),
 ), {
     "summary": "Recordings of branch twelve are lost", "product": "Call Recorder",
@@ -161,6 +161,7 @@ REPORT_A = Report("A", (
 
 REPORT_B = Report("B", (
     _say("summary", "Speech Analytics shows no transcripts since the upgrade"),
+    _press("kind", "Question"),
     _press("product_id", "Speech Analytics"),
     _say("version_text", "7.0"),
     _press("environment", "Test"),
@@ -175,7 +176,6 @@ REPORT_B = Report("B", (
     _press("users_affected", "A few (2-10)"),
     _press("severity", "S3 Medium"),
     _press("remote_access", "No"),
-    _press("kind", "Question"),
     _say("confirm", "confirm"),
 ), {
     "summary": "Speech Analytics shows no transcripts since the upgrade",

@@ -185,7 +185,7 @@ class FakeTelegram:
                 and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
 
     async def wait_sent(self, count: int, method: str = "sendMessage",
-                        chat_id: int | None = None, timeout: float = 10.0) -> list[Call]:
+                        chat_id: int | None = None, timeout: float = 30.0) -> list[Call]:
         """Wait until at least ``count`` calls of ``method`` (to ``chat_id``) arrived."""
         deadline = time.monotonic() + timeout
         while True:
@@ -202,7 +202,7 @@ class FakeTelegram:
             except TimeoutError:
                 pass
 
-    async def wait_confirmed(self, update_id: int, timeout: float = 10.0) -> None:
+    async def wait_confirmed(self, update_id: int, timeout: float = 30.0) -> None:
         """Wait until the bot confirmed ``update_id`` (a later getUpdates with a higher
         offset): a polling bot asks for the next offset only after it handled the batch."""
         deadline = time.monotonic() + timeout

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -347,12 +348,15 @@ class SlackBot:
         """Post replies in order, in ``thread`` when the message came from one; the
         confirmation of a ticket ``opener`` just opened becomes the thread of its later
         updates (P21)."""
-        for reply in (blocks.for_slack(r, self.command_name) for r in replies):
+        for i, reply in enumerate(blocks.for_slack(r, self.command_name) for r in replies):
             resp = await self.api.call(self.api.client.chat_postMessage, channel=channel,
                                     text=reply.text, blocks=blocks.reply_blocks(reply),
                                     thread_ts=thread)
-            if resp is not None:
-                await self.inbound.posted(reply, str(resp.get("ts") or "") or None)
+            if resp is None:  # logged by the call; committed already: the worker retries
+                await self.inbound.undelivered(CHANNEL, channel, thread,
+                                               f"slack:{uuid.uuid4().hex}", replies[i:])
+                return
+            await self.inbound.posted(reply, str(resp.get("ts") or "") or None)
             ticket = reply.meta.get("ticket")
             if resp is not None and ticket and opener and thread is None:
                 await self.db(_set_thread, int(ticket), channel, str(resp.get("ts")), opener)

@@ -253,16 +253,24 @@ class TelegramChannel:
         if update.callback_query is not None:
             await self._acknowledge(update, answer_to)
         chat_id = int(incoming.chat or incoming.user_key)
-        for reply in replies:
-            *first, last = message_parts(reply.text)  # Telegram: 4096 characters a message
-            for part in first:
-                await bot.send_message(chat_id, part)
-            sent = await bot.send_message(chat_id, last, reply_markup=keyboard(reply))
-            await self.inbound.posted(reply, str(sent.message_id))
-            chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
-            if chart is not None and chart.is_file():  # /report: the chart follows its summary
-                with chart.open("rb") as fh:
-                    await bot.send_photo(chat_id, fh)
+        for i, reply in enumerate(replies):
+            try:
+                await self._send(bot, chat_id, reply)
+            except TelegramError as exc:  # committed already: the worker retries the rest
+                log.warning("telegram answer to %s failed (%s); queued", key, exc)
+                await self.inbound.undelivered(CHANNEL, str(chat_id), None, key, replies[i:])
+                return
+
+    async def _send(self, bot: Any, chat_id: int, reply: Reply) -> None:
+        *first, last = message_parts(reply.text)  # Telegram: 4096 characters a message
+        for part in first:
+            await bot.send_message(chat_id, part)
+        sent = await bot.send_message(chat_id, last, reply_markup=keyboard(reply))
+        await self.inbound.posted(reply, str(sent.message_id))
+        chart = Path(reply.meta["file"]) if reply.meta.get("file") else None
+        if chart is not None and chart.is_file():  # /report: the chart follows its summary
+            with chart.open("rb") as fh:
+                await bot.send_photo(chat_id, fh)
 
     async def _acknowledge(self, update: Update, label: str | None) -> None:
         """Answer the callback query and mark the pressed choice on its message."""
