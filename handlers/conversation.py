@@ -24,9 +24,11 @@ from storage.models import (
     OutboxMessage,
     Ticket,
     TicketEvent,
+    TicketLink,
     TicketPause,
     TicketStatus,
 )
+from storage.models.links import MERGED
 from storage.tickets import REMOTE_ACCESS_PAUSE
 
 from .i18n import register, t
@@ -58,6 +60,21 @@ def ticket_in_thread(session: Session, msg: Incoming) -> Ticket | None:
         OutboxMessage.external_id == msg.thread,
         col(OutboxMessage.ticket_id).is_not(None))).first()
     return session.get(Ticket, ticket_id) if ticket_id is not None else None
+
+
+def live_ticket(session: Session, ticket: Ticket) -> Ticket | None:
+    """``ticket`` if it is not closed; else the open ticket it was merged into (following
+    merges of merges); None when the conversation ended with it."""
+    seen: set[int] = set()
+    while ticket.status == TicketStatus.CLOSED and ticket.id not in seen:
+        seen.add(ticket.id or 0)
+        into = session.exec(select(TicketLink.other_id).where(
+            TicketLink.ticket_id == ticket.id, TicketLink.kind == MERGED)).first()
+        found = session.get(Ticket, into) if into is not None else None
+        if found is None:
+            return None
+        ticket = found
+    return None if ticket.status == TicketStatus.CLOSED else ticket
 
 
 def staff_on_ticket(session: Session, cfg: IntakeConfig, actor: Contact, ticket: Ticket,
@@ -207,6 +224,10 @@ register({
               "paused): when access is ready, send /access {number} followed by how to connect.",
         "tr": "#{number} numaralı kayda eklendi. Kayıt hâlâ uzaktan erişim bekliyor (süreler "
               "duraklatıldı): erişim hazır olunca /access {number} ve bağlantı yolunu yazın.",
+    },
+    "conversation.closed": {
+        "en": "Ticket #{number} is closed, so your message was not added to it.",
+        "tr": "#{number} numaralı kayıt kapatıldı; mesajınız bu kayda eklenmedi.",
     },
     "conversation.added": {
         "en": "Added to ticket #{number}; the engineers see it. Something else to report? "

@@ -30,7 +30,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from storage.models import Contact, DialogSession, Ticket
+from storage.models import Contact, DialogSession, Ticket, TicketStatus
 
 from . import (
     auto_close,
@@ -117,8 +117,25 @@ def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender
     if done is not None:
         return done
     # -- end of issue #19 items 3-4 ------------------------------------------------------
+    if on is not None and on.status == TicketStatus.CLOSED:
+        # Written on a closed ticket: a merged one's conversation goes on in the ticket it
+        # was merged into; else the message is nobody's work, so it is read as if untied
+        # (another open ticket, or a new report), and the customer is told why.
+        live = conversation.live_ticket(session, on)
+        if live is None:
+            note = Reply(t("conversation.closed", lang, number=on.id))
+            return [note, *_untied(session, cfg, who, row, msg, lang, now, sender)]
+        on = live
     if on is not None:  # the platform says which ticket: the dialog stays where it was
         return conversation.on_ticket(session, cfg, who, on, msg, lang, now)
+    return _untied(session, cfg, who, row, msg, lang, now, sender)
+
+
+def _untied(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSession | None,
+            msg: Incoming, lang: str, now: datetime, sender: customer_verbs.Sender,
+            ) -> list[Reply]:
+    """A customer's message the platform ties to no (live) ticket: a held message's pick,
+    the report in progress, the ticket waiting for them, or a new report."""
     held = follow_up.held_for(session, msg)
     if held is not None:
         done = follow_up.picked(

@@ -176,6 +176,41 @@ def test_a_reply_to_our_message_about_a_ticket_is_on_that_ticket(world: Driver) 
     assert world.step(AYSE) == step
 
 
+def _reply_to_confirmation(world: Driver, ticket: Ticket, message_id: str) -> None:
+    """The ticket's "#N is open" message reached the customer as ``message_id``."""
+    with session_scope(world.engine) as s:
+        row = s.exec(select(OutboxMessage).where(
+            OutboxMessage.key == f"ticket:{ticket.id}:confirmation")).one()
+        outbox.mark_sent(s, row.id or 0, world.clock.now, message_id)
+
+
+def test_a_reply_on_a_merged_ticket_goes_on_in_the_ticket_it_was_merged_into(
+        world: Driver) -> None:
+    first = report(world)
+    second = report(world, summary="Voice bot is silent again on every call")
+    _reply_to_confirmation(world, second, "888")
+    assert f"#{second.id}" in engineer(world, f"merge {second.id} into {first.id}")
+    replies = world.send(AYSE, "Şimdi de hat tamamen düştü", thread="888")
+    assert f"#{first.id}" in text_of(replies)
+    assert ("follow-up", "Şimdi de hat tamamen düştü") in kinds(world, first)
+    assert not any(text == "Şimdi de hat tamamen düştü" for _, text in kinds(world, second)[-3:])
+
+
+def test_a_reply_on_a_closed_ticket_is_not_added_to_it(world: Driver) -> None:
+    closed = report(world)
+    _reply_to_confirmation(world, closed, "889")
+    engineer(world, f"resolve {closed.id} Servis yeniden başlatıldı")
+    engineer(world, f"close {closed.id}")
+    before = kinds(world, closed)
+    replies = world.send(AYSE, "Yeni bir sorun: kayıtlar silinmiş", thread="889")
+    assert f"#{closed.id} numaralı kayıt kapatıldı" in replies[0].text
+    assert world.step(AYSE) == "summary"  # read as untied: no open ticket, a new report
+    assert kinds(world, closed) == before
+    other = report(world, summary="Raporlar gecikiyor her sabah")
+    world.send(AYSE, "Bir not daha", thread="889")  # with one open ticket: that one's
+    assert ("follow-up", "Bir not daha") in kinds(world, other)
+
+
 def test_an_engineers_reply_reaches_the_customer_and_a_note_does_not(world: Driver) -> None:
     ticket = report(world)
     out = engineer(world, f"reply {ticket.id} Merhaba Ayşe Hanım,\nservis yeniden başlatıldı.")
