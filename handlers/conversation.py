@@ -10,11 +10,8 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage import tickets
@@ -125,28 +122,6 @@ def ticket_awaiting(session: Session, who: Identity, channel: str) -> Ticket | N
         if pause.kind != REMOTE_ACCESS_PAUSE or _access_asked(session, ticket, pause):
             return ticket
     return None
-
-
-def waiting_since(session: Session, who: Identity, channel: str, since: datetime,
-                  ) -> Ticket | None:
-    """The contact's ticket on this channel that began to wait for their information (P17)
-    after ``since`` (their report in progress last moved then): one light query on the path
-    of every dialog step, the ticket loaded only when there is one."""
-    tid = session.exec(_waiting_statement(), params={
-        "contact_id": who.contact.id, "channel": channel, "since": since}).first()
-    return session.get(Ticket, tid) if tid is not None else None
-
-
-@functools.cache
-def _waiting_statement() -> Any:  # built once: it runs for every dialog step
-    return (select(Ticket.id)  # type: ignore[call-overload]
-            .join(TicketPause, col(TicketPause.ticket_id) == col(Ticket.id))
-            .where(Ticket.contact_id == bindparam("contact_id"),
-                   Ticket.channel == bindparam("channel"),
-                   Ticket.status == TicketStatus.PENDING, col(TicketPause.ended_at).is_(None),
-                   TicketPause.kind != REMOTE_ACCESS_PAUSE,
-                   col(TicketPause.started_at) > bindparam("since"))
-            .order_by(col(Ticket.id).desc()))
 
 
 def on_ticket(session: Session, cfg: IntakeConfig, who: Identity, ticket: Ticket, msg: Incoming,

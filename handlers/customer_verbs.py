@@ -18,7 +18,7 @@ from storage.models import Contact, DialogSession, Ticket
 
 from . import conversation, intake
 from .i18n import normalise_language, register, t
-from .identity import Identity, Refusal, contact_language
+from .identity import Identity, Refusal, Sender, contact_language
 from .intake import IntakeConfig
 from .planned_work import plan_command
 from .ticket_line import ticket_line
@@ -32,15 +32,12 @@ VERBS = ("start", "new", "status", "list", "access", "plan", "cancel", "lang", "
 NEW_REPORT_WORDS = frozenset({"new", "yeni", "/new", "/yeni"})
 
 
-Sender = tuple[Identity | Refusal, DialogSession | None]  # identify_with_dialog's answer
-
-
 def run(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime,
         sender: Sender) -> list[Reply]:
     """One customer verb (``msg.command`` is one of :data:`VERBS`) from the ``sender``
     identified once by the dispatch."""
     verb = (msg.command or "").lower()
-    who, row = sender
+    who, row = sender.who, sender.dialog
     if verb == "lang":  # works before anything else: also for people we do not know yet
         return [lang(session, msg, who.contact, row)]
     found = admitted(session, who, row)

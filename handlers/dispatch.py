@@ -43,7 +43,7 @@ from . import (
 )
 from .commands import STAFF_ROLES, VERBS, execute_command
 from .i18n import t
-from .identity import Identity, contact_language, identify_with_dialog
+from .identity import Identity, Sender, contact_language, identify_sender
 from .intake import IntakeConfig
 from .text import strip_nul
 from .types import COMMAND_STEP, Incoming, Reply
@@ -59,9 +59,9 @@ def route(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> 
         msg = replace(msg, command=words[0].lstrip("/"), args=tuple(words[1:]), text=None,
                       button_step=None)
     # One query says who this is (and their dialog in progress): every rule below reads it.
-    sender = identify_with_dialog(session, msg.channel, msg.user_key, now, msg.language_hint,
+    sender = identify_sender(session, msg.channel, msg.user_key, now, msg.language_hint,
                                   msg.workspace)
-    actor = sender[0].contact
+    actor = sender.who.contact
     staff = actor is not None and actor.active and actor.role in STAFF_ROLES
     refused = shared_chats.outsider(session, msg, actor, staff)
     if refused is not None:  # another organisation's person in a customer's shared chat
@@ -79,14 +79,14 @@ def route(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> 
     return _customer(session, cfg, sender, msg, now)
 
 
-def _command(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender, staff: bool,
+def _command(session: Session, cfg: IntakeConfig, sender: Sender, staff: bool,
              msg: Incoming, now: datetime) -> list[Reply]:
     verb = (msg.command or "").lower()
     # Staff get the engineers' verb where both have one (status, list, help); everyone's
     # language is their own; a customer asking for an engineers' verb is told it is not theirs.
     if verb == "lang" or (verb in customer_verbs.VERBS and not (staff and verb in VERBS)):
         return customer_verbs.run(session, cfg, replace(msg, command=verb), now, sender)
-    actor = sender[0].contact
+    actor = sender.who.contact
     if verb in VERBS:
         return _as_command(session, cfg, actor, " ".join((verb, *msg.args)), now)
     lang = contact_language(actor, None, msg.language_hint)
@@ -102,13 +102,13 @@ def _as_command(session: Session, cfg: IntakeConfig, actor: Contact | None, line
             else replace(r, meta={**r.meta, "command": "1"}) for r in replies]
 
 
-def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender,
+def _customer(session: Session, cfg: IntakeConfig, sender: Sender,
               msg: Incoming, now: datetime, on: Ticket | None = None) -> list[Reply]:
-    found = customer_verbs.admitted(session, *sender)
+    found = customer_verbs.admitted(session, sender.who, sender.dialog)
     if isinstance(found, Reply):
         return [found]
     who, lang = found
-    row = sender[1]
+    row = sender.dialog
     # -- issue #19 items 3-4 (handlers.satisfaction, handlers.auto_close) ------------------
     # The survey's answer or comment; a message on a resolved ticket awaiting its auto-close
     # reopens it. Both come before the rest: the platform may tie them to the closed ticket.
@@ -132,11 +132,11 @@ def _customer(session: Session, cfg: IntakeConfig, sender: customer_verbs.Sender
 
 
 def _untied(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSession | None,
-            msg: Incoming, lang: str, now: datetime, sender: customer_verbs.Sender,
+            msg: Incoming, lang: str, now: datetime, sender: Sender,
             ) -> list[Reply]:
     """A customer's message the platform ties to no (live) ticket: a held message's pick,
     the report in progress, the ticket waiting for them, or a new report."""
-    held = follow_up.held_for(session, msg)
+    held = sender.held  # read with who they are
     if held is not None:
         done = follow_up.picked(
             session, who, msg, held, row, lang, now,
@@ -152,8 +152,9 @@ def _untied(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSessi
     if row is not None:
         # A ticket began to wait for their answer while this report was being written: their
         # next message may well be that answer, so they are asked which it is for.
-        waiting = (conversation.waiting_since(session, who, msg.channel, row.updated_at)
-                   if msg.button_step is None and (msg.text or msg.files) else None)
+        waiting = (session.get(Ticket, sender.waiting_id)
+                   if sender.waiting_id is not None and msg.button_step is None
+                   and (msg.text or msg.files) else None)
         if waiting is not None:
             return follow_up.hold(session, cfg, who, msg, [waiting], row, lang)
         return intake.take(session, cfg, who, row, msg, lang, now)

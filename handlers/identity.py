@@ -7,16 +7,27 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam
+from sqlalchemy import Date, and_, bindparam, case, func
 from sqlmodel import Session, col, select
 
 from storage.directory import customer_calendar, local_today
 from storage.identities import HOME, bind_params, by_contact_id, contact_for, restrict
-from storage.models import Contact, Contract, Customer, DialogSession, Role
+from storage.models import (
+    Contact,
+    Contract,
+    Customer,
+    DialogSession,
+    HeldMessage,
+    Role,
+    Ticket,
+    TicketPause,
+    TicketStatus,
+)
+from storage.tickets import REMOTE_ACCESS_PAUSE
 
 from .i18n import normalise_language, register, t
 
@@ -98,8 +109,20 @@ def lookup_contact(
 def _lookup_statement(contact_id_key: bool) -> Any:
     """The per-message identity query, built once per key kind (building a select costs
     more than running it on SQLite); the values are bound parameters."""
+    # The sender's ticket that began to wait for their information (P17) after their report
+    # in progress last moved: asked only when there is a report in progress.
+    waiting = (
+        select(func.max(Ticket.id))
+        .join(TicketPause, col(TicketPause.ticket_id) == col(Ticket.id))
+        .where(col(Ticket.contact_id) == col(Contact.id),
+               Ticket.channel == bindparam("channel"), Ticket.status == TicketStatus.PENDING,
+               col(TicketPause.ended_at).is_(None), TicketPause.kind != REMOTE_ACCESS_PAUSE,
+               col(TicketPause.started_at) > col(DialogSession.updated_at))
+        .correlate(Contact, DialogSession).scalar_subquery()
+    )
     query = (
-        select(Contact, Customer, Contract, DialogSession)
+        select(Contact, Customer, Contract, DialogSession, HeldMessage,  # type: ignore[call-overload]
+               case((col(DialogSession.id).is_(None), None), else_=waiting))
         .join(Customer, Contact.customer_id == Customer.id, isouter=True)  # type: ignore[arg-type]
         .join(Contract, and_(col(Contract.customer_id) == col(Customer.id),
                              col(Contract.start) <= bindparam("until", type_=Date),
@@ -108,15 +131,30 @@ def _lookup_statement(contact_id_key: bool) -> Any:
         .join(DialogSession, and_(col(DialogSession.channel) == bindparam("channel"),
                                   col(DialogSession.user_key) == bindparam("user_key")),
               isouter=True)
+        .join(HeldMessage, and_(col(HeldMessage.channel) == bindparam("channel"),
+                                col(HeldMessage.user_key) == bindparam("user_key")),
+              isouter=True)
     )
     return restrict(query, contact_id_key)
 
 
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who wrote, and what the dispatch reads of them in the same round trip: their report
+    in progress, their message held for a "which ticket?" pick, and the id of their ticket
+    that began to wait for their answer while the report was being written."""
+
+    who: Identity | Refusal
+    dialog: DialogSession | None = None
+    held: HeldMessage | None = None
+    waiting_id: int | None = None
+
+
 def _lookup(
     session: Session, channel: str, user_key: str, now: datetime, workspace: str = HOME
-) -> tuple[Contact, Customer | None, list[Contract], DialogSession | None] | None:
-    """Contact, customer, the contracts around today and the user's dialog in one round trip
-    (this runs for every message)."""
+) -> tuple[Contact, Customer | None, list[Contract], Sender] | None:
+    """Contact, customer, the contracts around today and the rest of :class:`Sender` in one
+    round trip (this runs for every message); the sender's ``who`` is left for the caller."""
     key = bind_params(channel, user_key, workspace)
     if key is None:
         return None
@@ -126,7 +164,9 @@ def _lookup(
     rows = list(session.exec(_lookup_statement(by_contact_id(channel)), params=params))
     if not rows:
         return None
-    return rows[0][0], rows[0][1], [r[2] for r in rows if r[2] is not None], rows[0][3]
+    first = rows[0]
+    return (first[0], first[1], [r[2] for r in rows if r[2] is not None],
+            Sender(None, first[3], first[4], first[5]))  # type: ignore[arg-type]
 
 
 def contact_language(contact: Contact | None, customer: Customer | None, hint: str | None) -> str:
@@ -154,13 +194,22 @@ def identify_with_dialog(
     workspace: str = HOME,
 ) -> tuple[Identity | Refusal, DialogSession | None]:
     """:func:`identify`, plus the user's dialog in progress (None for unknown users)."""
+    sender = identify_sender(session, channel, user_key, now, hint, workspace)
+    return sender.who, sender.dialog
+
+
+def identify_sender(
+    session: Session, channel: str, user_key: str, now: datetime, hint: str | None = None,
+    workspace: str = HOME,
+) -> Sender:
+    """:func:`identify` with the rest of :class:`Sender`, in one query."""
     found = _lookup(session, channel, user_key, now, workspace)
     if found is None:
         lang = contact_language(None, None, hint)
         log.info("refused %s user %s: unknown", channel, user_key)
-        return Refusal("unknown", t("refuse.unknown", lang), lang), None
-    contact, customer, contracts, dialog = found
-    return _check(channel, user_key, now, hint, contact, customer, contracts), dialog
+        return Sender(Refusal("unknown", t("refuse.unknown", lang), lang))
+    contact, customer, contracts, rest = found
+    return replace(rest, who=_check(channel, user_key, now, hint, contact, customer, contracts))
 
 
 def _check(
