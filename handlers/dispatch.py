@@ -58,9 +58,10 @@ def route(session: Session, cfg: IntakeConfig, msg: Incoming, now: datetime) -> 
             return []
         msg = replace(msg, command=words[0].lstrip("/"), args=tuple(words[1:]), text=None,
                       button_step=None)
-    # One query says who this is (and their dialog in progress): every rule below reads it.
+    # One query says who this is, with their report in progress, their held message and the
+    # ticket waiting for their answer: every rule below reads it.
     sender = identify_sender(session, msg.channel, msg.user_key, now, msg.language_hint,
-                                  msg.workspace)
+                             msg.workspace)
     actor = sender.who.contact
     staff = actor is not None and actor.active and actor.role in STAFF_ROLES
     refused = shared_chats.outsider(session, msg, actor, staff)

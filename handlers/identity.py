@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,11 +150,15 @@ class Sender:
     waiting_id: int | None = None
 
 
+_Found = tuple[Contact, Customer | None, list[Contract], DialogSession | None,
+               HeldMessage | None, int | None]
+
+
 def _lookup(
     session: Session, channel: str, user_key: str, now: datetime, workspace: str = HOME
-) -> tuple[Contact, Customer | None, list[Contract], Sender] | None:
-    """Contact, customer, the contracts around today and the rest of :class:`Sender` in one
-    round trip (this runs for every message); the sender's ``who`` is left for the caller."""
+) -> _Found | None:
+    """Contact, customer, the contracts around today, and the dialog, held message and
+    waiting ticket of :class:`Sender`, in one round trip (this runs for every message)."""
     key = bind_params(channel, user_key, workspace)
     if key is None:
         return None
@@ -165,8 +169,8 @@ def _lookup(
     if not rows:
         return None
     first = rows[0]
-    return (first[0], first[1], [r[2] for r in rows if r[2] is not None],
-            Sender(None, first[3], first[4], first[5]))  # type: ignore[arg-type]
+    return (first[0], first[1], [r[2] for r in rows if r[2] is not None], first[3], first[4],
+            first[5])
 
 
 def contact_language(contact: Contact | None, customer: Customer | None, hint: str | None) -> str:
@@ -208,8 +212,9 @@ def identify_sender(
         lang = contact_language(None, None, hint)
         log.info("refused %s user %s: unknown", channel, user_key)
         return Sender(Refusal("unknown", t("refuse.unknown", lang), lang))
-    contact, customer, contracts, rest = found
-    return replace(rest, who=_check(channel, user_key, now, hint, contact, customer, contracts))
+    contact, customer, contracts, dialog, held, waiting_id = found
+    return Sender(_check(channel, user_key, now, hint, contact, customer, contracts), dialog,
+                  held, waiting_id)
 
 
 def _check(
