@@ -30,14 +30,14 @@ from sqlmodel import Session, col, select
 from sla import BusinessCalendar, Policy, add_business_time
 from storage import tickets as store
 from storage.directory import customer_calendar
-from storage.models import Contact, Customer, DialogSession, Ticket, TicketEvent, TicketStatus
+from storage.models import Contact, Customer, Ticket, TicketEvent, TicketStatus
 
 from . import conversation, follow_up
 from .commands.lifecycle import close, reopen
 from .commands.parsing import CommandError, Ctx
 from .customer_verbs import NEW_REPORT_WORDS
 from .i18n import register, t
-from .identity import Identity
+from .identity import Identity, Sender
 from .intake import IntakeConfig
 from .notify import keys, tell_customer, tell_ticket_engineers
 from .text import shorten
@@ -154,7 +154,7 @@ def _remind(session: Session, policy: Policy, ticket: Ticket, calendar: Business
 
 
 def reopen_on_reply(session: Session, cfg: IntakeConfig, who: Identity, on: Ticket | None,
-                    msg: Incoming, dialog: DialogSession | None, lang: str,
+                    msg: Incoming, sender: Sender, lang: str,
                     now: datetime) -> list[Reply] | None:
     """A customer's message on a resolved ticket awaiting the auto-close reopens it; None when
     ``msg`` is not such a message (the dispatch goes on). ``on``: the ticket the platform says
@@ -167,7 +167,7 @@ def reopen_on_reply(session: Session, cfg: IntakeConfig, who: Identity, on: Tick
         return None
     ticket = on if on is not None and on.status == TicketStatus.RESOLVED else None
     if on is None:
-        ticket = _flat_target(session, who, msg, dialog)
+        ticket = _flat_target(session, who, msg, sender)
     if ticket is None or ticket.customer_id != who.customer.id:
         return None
     ctx = Ctx(session, cfg.policy, who.contact, lang, now, cfg.routing)
@@ -189,9 +189,9 @@ def reopen_on_reply(session: Session, cfg: IntakeConfig, who: Identity, on: Tick
 
 
 def _flat_target(session: Session, who: Identity, msg: Incoming,
-                 dialog: DialogSession | None) -> Ticket | None:
+                 sender: Sender) -> Ticket | None:
     text = (msg.text or "").strip().lower()
-    if dialog is not None or text in NEW_REPORT_WORDS or follow_up.held_for(session, msg):
+    if sender.dialog is not None or text in NEW_REPORT_WORDS or sender.held is not None:
         return None
     if follow_up.open_tickets(session, who, msg.channel):
         return None

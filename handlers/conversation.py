@@ -21,16 +21,15 @@ from storage.models import (
     OutboxMessage,
     Ticket,
     TicketEvent,
-    TicketLink,
     TicketPause,
     TicketStatus,
 )
-from storage.models.links import MERGED
 from storage.tickets import REMOTE_ACCESS_PAUSE
 
 from .i18n import register, t
 from .identity import Identity
 from .intake import IntakeConfig, attach_to_ticket
+from .merging import merge_target
 from .ticket_actions import customer_replied, engineer_replied, remote_access_given
 from .ticket_line import ticket_line
 from .types import Incoming, Reply
@@ -65,8 +64,7 @@ def live_ticket(session: Session, ticket: Ticket) -> Ticket | None:
     seen: set[int] = set()
     while ticket.status == TicketStatus.CLOSED and ticket.id not in seen:
         seen.add(ticket.id or 0)
-        into = session.exec(select(TicketLink.other_id).where(
-            TicketLink.ticket_id == ticket.id, TicketLink.kind == MERGED)).first()
+        into = merge_target(session, ticket.id or 0)
         found = session.get(Ticket, into) if into is not None else None
         if found is None:
             return None

@@ -109,12 +109,11 @@ def _customer(session: Session, cfg: IntakeConfig, sender: Sender,
     if isinstance(found, Reply):
         return [found]
     who, lang = found
-    row = sender.dialog
     # -- issue #19 items 3-4 (handlers.satisfaction, handlers.auto_close) ------------------
     # The survey's answer or comment; a message on a resolved ticket awaiting its auto-close
     # reopens it. Both come before the rest: the platform may tie them to the closed ticket.
-    done = (satisfaction.incoming(session, who, msg, row, lang, now, on)
-            or auto_close.reopen_on_reply(session, cfg, who, on, msg, row, lang, now))
+    done = (satisfaction.incoming(session, who, msg, sender, lang, now, on)
+            or auto_close.reopen_on_reply(session, cfg, who, on, msg, sender, lang, now))
     if done is not None:
         return done
     # -- end of issue #19 items 3-4 ------------------------------------------------------
@@ -125,19 +124,18 @@ def _customer(session: Session, cfg: IntakeConfig, sender: Sender,
         live = conversation.live_ticket(session, on)
         if live is None:
             note = Reply(t("conversation.closed", lang, number=on.id))
-            return [note, *_untied(session, cfg, who, row, msg, lang, now, sender)]
+            return [note, *_untied(session, cfg, who, sender, msg, lang, now)]
         on = live
     if on is not None:  # the platform says which ticket: the dialog stays where it was
         return conversation.on_ticket(session, cfg, who, on, msg, lang, now)
-    return _untied(session, cfg, who, row, msg, lang, now, sender)
+    return _untied(session, cfg, who, sender, msg, lang, now)
 
 
-def _untied(session: Session, cfg: IntakeConfig, who: Identity, row: DialogSession | None,
-            msg: Incoming, lang: str, now: datetime, sender: Sender,
-            ) -> list[Reply]:
+def _untied(session: Session, cfg: IntakeConfig, who: Identity, sender: Sender, msg: Incoming,
+            lang: str, now: datetime) -> list[Reply]:
     """A customer's message the platform ties to no (live) ticket: a held message's pick,
     the report in progress, the ticket waiting for them, or a new report."""
-    held = sender.held  # read with who they are
+    row, held = sender.dialog, sender.held  # read with who they are
     if held is not None:
         done = follow_up.picked(
             session, who, msg, held, row, lang, now,

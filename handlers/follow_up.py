@@ -15,13 +15,10 @@ dispatch goes to the ticket directly (:func:`handlers.conversation.ticket_in_thr
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import Attachment, DialogSession, HeldMessage, Ticket, TicketStatus
@@ -51,18 +48,6 @@ def open_tickets(session: Session, who: Identity, channel: str) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(
         Ticket.contact_id == who.contact.id, Ticket.channel == channel,
         col(Ticket.status).in_(WORKED_ON)).order_by(col(Ticket.id).desc())))
-
-
-@functools.cache
-def _held_statement() -> Any:  # built once: it runs for every customer message
-    return select(HeldMessage).where(HeldMessage.channel == bindparam("channel"),
-                                     HeldMessage.user_key == bindparam("user_key"))
-
-
-def held_for(session: Session, msg: Incoming) -> HeldMessage | None:
-    """The sender's message waiting for their pick, if any."""
-    return session.exec(_held_statement(), params={
-        "channel": msg.channel, "user_key": msg.user_key}).first()
 
 
 def hold(session: Session, cfg: IntakeConfig, who: Identity, msg: Incoming,

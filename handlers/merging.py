@@ -82,6 +82,12 @@ def links_of(session: Session, ticket_id: int) -> list[TicketLink]:
     return list(session.exec(_links_statement(), params={"ticket_id": ticket_id}))
 
 
+def merge_target(session: Session, ticket_id: int) -> int | None:
+    """The ticket ``ticket_id`` was merged into, if it was."""
+    return session.exec(select(TicketLink.other_id).where(
+        TicketLink.ticket_id == ticket_id, TicketLink.kind == MERGED)).first()
+
+
 def merged_into(session: Session, ticket_id: int) -> list[int]:
     """The tickets merged into ``ticket_id`` (their contacts are its contacts too)."""
     return list(session.exec(select(TicketLink.ticket_id).where(

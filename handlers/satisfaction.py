@@ -22,16 +22,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from storage import tickets as store
-from storage.models import Contact, DialogSession, SurveyAnswer, Ticket
+from storage.models import Contact, SurveyAnswer, Ticket
 from storage.models.satisfaction import SURVEY_ASKED, SURVEY_COMMENT, SURVEY_DONE
 
-from . import conversation, follow_up
+from . import conversation
 from .customer_verbs import NEW_REPORT_WORDS
 from .i18n import register, t
-from .identity import Identity
-from .notify import keys, tell_customer
+from .identity import Identity, Sender
+from .notify import choices_payload, keys, tell_customer
 from .text import shorten
-from .types import Incoming, Reply
+from .types import Choice, Incoming, Reply
 
 SURVEY_STEP = "survey"  # the button_step of the survey's buttons
 SCORES = range(1, 6)
@@ -59,14 +59,14 @@ def ask(session: Session, ticket: Ticket, now: datetime) -> SurveyAnswer | None:
     session.add(row)
     store.add_event(session, ticket, SURVEY_ASKED_EVENT, "", at=now)
     lang = ticket.language or "en"
-    choices = [[f"{ticket.id}:{n}", str(n)] for n in SCORES]
+    choices = [Choice(f"{ticket.id}:{n}", str(n)) for n in SCORES]
     tell_customer(session, ticket, keys.satisfaction_survey(ticket.id),
                   t("survey.ask", lang, n=ticket.id, summary=shorten(ticket.summary or "", 80)),
-                  payload={"choices": choices, "step": SURVEY_STEP, "ticket": ticket.id})
+                  payload={**choices_payload(SURVEY_STEP, choices), "ticket": ticket.id})
     return row
 
 
-def incoming(session: Session, who: Identity, msg: Incoming, dialog: DialogSession | None,
+def incoming(session: Session, who: Identity, msg: Incoming, sender: Sender,
              lang: str, now: datetime, on: Ticket | None = None) -> list[Reply] | None:
     """The customer's message as a survey answer or comment; None when it is neither (the
     dispatch goes on with it). ``on``: the ticket the platform ties the message to; a typed
@@ -74,10 +74,10 @@ def incoming(session: Session, who: Identity, msg: Incoming, dialog: DialogSessi
     ticket?") or an answer the ticket waits for (P17, P13) is left to them."""
     if msg.button_step == SURVEY_STEP:
         return _pressed(session, who, (msg.text or "").strip(), lang, now)
-    if msg.button_step is not None or msg.command or msg.files or dialog is not None:
+    if msg.button_step is not None or msg.command or msg.files or sender.dialog is not None:
         return None
     text = (msg.text or "").strip()
-    if not text or follow_up.held_for(session, msg) is not None:
+    if not text or sender.held is not None:
         return None
     if on is None and conversation.ticket_awaiting(session, who, msg.channel) is not None:
         return None

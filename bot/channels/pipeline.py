@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from handlers.dispatch import route
 from handlers.intake import IntakeConfig
-from handlers.notify import keys
+from handlers.notify import choices_payload, keys
 from handlers.types import OUTBOX_META, Incoming, Reply
 from storage import deliveries, outbox
 from storage.clock import Clock, clock_of, system_clock
@@ -150,10 +150,8 @@ def queue_unsent(session: Session, channel: str, target: str, thread: str | None
     for i, reply in enumerate(replies):
         if reply.meta.get(OUTBOX_META):
             continue
-        payload: dict[str, Any] = {}
-        if reply.choices:
-            payload = {"choices": [[c.value, c.label] for c in reply.choices],
-                       "step": reply.meta.get("step", "")}
+        payload = (choices_payload(reply.meta.get("step", ""), reply.choices)
+                   if reply.choices else {})
         if reply.meta.get("file"):
             payload["file"] = reply.meta["file"]
         outbox.enqueue(session, keys.unsent_reply(delivery, i), channel, target, reply.text,

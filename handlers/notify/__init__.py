@@ -8,6 +8,7 @@ from . import keys
 from .tell import (
     CHANNEL_LANG,
     card_message,
+    choices_payload,
     person_destination,
     person_language,
     tell_customer,
@@ -16,6 +17,6 @@ from .tell import (
     tell_ticket_engineers,
 )
 
-__all__ = ["CHANNEL_LANG", "card_message", "keys", "person_destination", "person_language",
-           "tell_customer", "tell_customer_about", "tell_engineers_about",
+__all__ = ["CHANNEL_LANG", "card_message", "choices_payload", "keys", "person_destination",
+           "person_language", "tell_customer", "tell_customer_about", "tell_engineers_about",
            "tell_ticket_engineers"]

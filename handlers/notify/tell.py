@@ -4,7 +4,7 @@ the delivery worker sends it after the transaction commits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +14,18 @@ from storage import outbox
 from storage.identities import by_contact_id, external_ids
 from storage.models import Contact, OutboxMessage, Ticket, TicketEvent, TicketLink
 
-from ..types import Destination, Routing
+from ..types import Choice, Destination, Routing
 from . import keys
 
 # Posts to the engineers' and alert channels speak English, the engineers' shared working
 # language; a direct message speaks the person's own language.
 CHANNEL_LANG = "en"
+
+
+def choices_payload(step: str, choices: Sequence[Choice]) -> dict[str, Any]:
+    """An outbox row's buttons, pressed back as ``step`` answers (read by
+    :attr:`bot.channels.outbound.Outgoing.choices`)."""
+    return {"choices": [[c.value, c.label] for c in choices], "step": step}
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, text: str,
