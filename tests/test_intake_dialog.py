@@ -66,13 +66,17 @@ class Driver:
             row = s.exec(select(DialogSession).where(DialogSession.user_key == user)).first()
             return row.step if row else None
 
-    def fill(self, user: str, answers: dict[str, Any], stop: str = dialog.CONFIRM) -> list[Reply]:
-        """Answer each question from ``answers`` (by field key) until ``stop``."""
+    def fill(self, user: str, answers: dict[str, Any], stop: str = dialog.CONFIRM,
+             asked: list[str] | None = None) -> list[Reply]:
+        """Answer each question from ``answers`` (by field key) until ``stop``; ``asked``
+        collects the steps, in order."""
         replies: list[Reply] = []
         for _ in range(40):
             step = self.step(user)
             if step is None or step == stop:
                 return replies
+            if asked is not None:
+                asked.append(step)
             value = answers[step]
             if isinstance(value, IncomingFile):
                 replies = self.send(user, files=(value,))
@@ -175,13 +179,7 @@ def test_end_of_support_version_is_said_and_recorded(world: Driver) -> None:
 def _walk(world: Driver, user: str, answers: dict[str, Any]) -> list[str]:
     """Answer until the confirmation; the steps asked, in order."""
     asked: list[str] = []
-    while (step := world.step(user)) not in (None, dialog.CONFIRM):
-        asked.append(step)
-        value = answers[step]
-        if isinstance(value, IncomingFile):
-            world.send(user, files=(value,))
-            value = "done"
-        world.send(user, value)
+    world.fill(user, answers, asked=asked)
     return asked
 
 
