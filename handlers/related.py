@@ -10,6 +10,7 @@ the word-by-word reading is :class:`difflib.SequenceMatcher` over the folded wor
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -46,37 +47,69 @@ class Alike:
     score: float
 
 
+@functools.lru_cache(maxsize=4096)
+def _folded(text: str) -> tuple[str, ...]:
+    # Cached: each new report is read against every open ticket of its product, whose
+    # summaries and error texts repeat from one report to the next.
+    return tuple(tokens(text))
+
+
 def words(text: str) -> list[str]:
     """The folded words of ``text`` that count."""
-    return [w for w in tokens(text or "") if len(w) > SHORT_WORD]
+    return [w for w in _folded(text or "") if len(w) > SHORT_WORD]
 
 
 def summary_score(a: str, b: str) -> float:
     """How alike two summaries are, 0..1: the higher of shared words and word-by-word ratio."""
-    wa, wb = words(a), words(b)
-    if not wa or not wb:
-        return 0.0
-    shared = len(set(wa) & set(wb)) / len(set(wa) | set(wb))
-    return max(shared, SequenceMatcher(None, wa, wb, autojunk=False).ratio())
+    return Reading.of(a, None).score(Reading.of(b, None))[0]
 
 
+@functools.lru_cache(maxsize=4096)
 def error_signature(text: str | None) -> str:
     """An error text folded, its varying numbers masked (``""``: none given):
     ``"ORA-00942 at line 12"`` and ``"ORA-00911 at line 7"`` differ, ``"timeout after 30 s"``
     and ``"timeout after 45 s"`` do not."""
-    words_ = tokens(text or "")
+    words_ = _folded(text or "")
     if len(words_) < 2 or " ".join(words_) in NO_ERROR:
         return ""
     return " ".join("#" if _VARYING.match(w) and (len(w) <= 3 or len(w) >= 8) else w
                     for w in words_)
 
 
-def alike(ticket: Ticket | Candidate, other: Ticket | Candidate) -> Alike | None:
-    """Whether ``other`` looks like ``ticket`` (same customer and product are the caller's)."""
-    score = summary_score(ticket.summary, other.summary)
-    shared = len(set(words(ticket.summary)) & set(words(other.summary)))
-    sig = error_signature(ticket.error_text)
-    if sig and sig == error_signature(other.error_text):
+@dataclass(frozen=True)
+class Reading:
+    """What the comparison reads of one ticket, read once per report, not per candidate."""
+
+    words: tuple[str, ...]
+    unique: frozenset[str]
+    signature: str
+
+    @classmethod
+    def of(cls, summary: str, error_text: str | None) -> Reading:
+        found = tuple(words(summary))
+        return cls(found, frozenset(found), error_signature(error_text))
+
+    def score(self, other: Reading) -> tuple[float, int]:
+        """(summary score, words shared) against ``other``."""
+        if not self.words or not other.words:
+            return 0.0, 0
+        shared = len(self.unique & other.unique)
+        score = shared / len(self.unique | other.unique)
+        if score < 1.0:
+            # The word-by-word ratio only where it can raise the score (difflib's own
+            # upper bounds first: the ratio is the costly part).
+            matcher = SequenceMatcher(None, self.words, other.words, autojunk=False)
+            if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
+                score = max(score, matcher.ratio())
+        return score, shared
+
+
+def alike(mine: Reading, other: Ticket | Candidate) -> Alike | None:
+    """Whether ``other`` looks like the report read as ``mine`` (same customer and product are
+    the caller's)."""
+    theirs = Reading.of(other.summary, other.error_text if mine.signature else None)
+    score, shared = mine.score(theirs)
+    if mine.signature and mine.signature == theirs.signature:
         return Alike(other, "error", max(score, 1.0))
     if shared >= 2 and score >= ALIKE:
         return Alike(other, "summary", score)
@@ -91,7 +124,8 @@ def similar_open(session: Session, ticket: Ticket, limit: int = SHOWN) -> list[A
         col(Ticket.id) != ticket.id)
     query = query.where(col(Ticket.product_id).is_(None) if ticket.product_id is None
                         else Ticket.product_id == ticket.product_id)
+    mine = Reading.of(ticket.summary, ticket.error_text)
     found = [a for row in session.exec(query.order_by(col(Ticket.id)))
-             if (a := alike(ticket, Candidate(*row))) is not None]
+             if (a := alike(mine, Candidate(*row))) is not None]
     found.sort(key=lambda a: (-a.score, a.ticket.id or 0))
     return found[:limit]

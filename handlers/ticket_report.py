@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam, literal, union_all
 from sqlmodel import Session, col, func, select
 
 from sla import ClockState, Policy
@@ -295,19 +295,24 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
 
 @functools.cache
 def _recent_statement() -> Any:
-    """Each event numbered from the newest within its part (conversation or not), with its
-    part's size: one query (SQLite 3.25+ and PostgreSQL have window functions), built once."""
-    talk = col(TicketEvent.kind).in_(store.CONVERSATION_KINDS)
-    ranked = select(
-        TicketEvent.id,  # type: ignore[call-overload]
-        talk.label("talk"),
-        func.row_number().over(partition_by=talk, order_by=(
-            col(TicketEvent.at).desc(), col(TicketEvent.id).desc())).label("rn"),
-        func.count().over(partition_by=talk).label("total"),
-    ).where(TicketEvent.ticket_id == bindparam("ticket_id")).subquery()
-    return (select(TicketEvent, ranked.c.talk, ranked.c.total)
-            .join(ranked, col(TicketEvent.id) == ranked.c.id)
-            .where(ranked.c.rn <= bindparam("recent")))
+    """The last ``recent`` conversation events and the last ``recent`` others, each with its
+    part's size: one query, built once. Each part is a LIMIT read backwards along
+    ``ix_ticket_events_ticket_at`` (only the counts go over the whole history, on the index),
+    where a window function sorted every event of the ticket."""
+    def part(talk: bool) -> Any:
+        kind = col(TicketEvent.kind)
+        where = (TicketEvent.ticket_id == bindparam("ticket_id"),
+                 kind.in_(store.CONVERSATION_KINDS) if talk
+                 else kind.not_in(store.CONVERSATION_KINDS))
+        newest = (select(TicketEvent.id).where(*where)  # type: ignore[call-overload]
+                  .order_by(col(TicketEvent.at).desc(), col(TicketEvent.id).desc())
+                  .limit(bindparam("recent", type_=Integer)).subquery())
+        total = select(func.count()).select_from(TicketEvent).where(*where).scalar_subquery()
+        return select(newest.c.id, literal(talk).label("talk"), total.label("total"))
+
+    picked = union_all(part(True), part(False)).subquery()
+    return (select(TicketEvent, picked.c.talk, picked.c.total)
+            .join(picked, col(TicketEvent.id) == picked.c.id))
 
 
 @functools.cache

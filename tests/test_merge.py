@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from difflib import SequenceMatcher
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from handlers.commands import execute_command
 from handlers.merging import links_of
-from handlers.related import error_signature, similar_open, summary_score
+from handlers.related import error_signature, similar_open, summary_score, words
 from handlers.ticket_actions import customer_replied, engineer_replied
 from handlers.types import Destination, Routing
 from sla import Policy
@@ -67,6 +70,22 @@ def test_similar_summaries_and_error_signatures() -> None:
     assert error_signature("timeout after 30 s") == error_signature("timeout after 45 s")
     assert error_signature("ORA-00942 at line 3") != error_signature("ORA-00911 at line 3")
     assert error_signature("none") == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["voice", "bot", "answers", "slowly", "calls", "lost", "the",
+                                 "kayıt", "yavaş", "ORA-00942"]), max_size=8),
+       st.lists(st.sampled_from(["voice", "bot", "answers", "slowly", "calls", "dropped",
+                                 "KAYIT", "yavas", "ora-00942"]), max_size=8))
+def test_summary_score_is_the_higher_of_shared_words_and_the_word_ratio(
+        a: list[str], b: list[str]) -> None:
+    """The score skips the word-by-word ratio only where difflib's bounds say it cannot win:
+    the result is the plain definition's, max(shared words, SequenceMatcher ratio)."""
+    wa, wb = words(" ".join(a)), words(" ".join(b))
+    plain = 0.0 if not wa or not wb else max(
+        len(set(wa) & set(wb)) / len(set(wa) | set(wb)),
+        SequenceMatcher(None, wa, wb, autojunk=False).ratio())
+    assert summary_score(" ".join(a), " ".join(b)) == pytest.approx(plain)
 
 
 def test_the_card_lists_alike_open_tickets_of_the_same_customer_and_product(

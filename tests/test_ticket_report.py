@@ -98,6 +98,27 @@ def test_the_report_value_marks_the_conversation(seeded, policy) -> None:  # typ
     assert data["events"][0]["kind"] == "opened"
 
 
+def test_recent_is_the_tail_of_each_part_of_the_whole_report(seeded, policy) -> None:  # type: ignore[no-untyped-def]
+    """``build(recent=N)`` (two LIMIT reads) picks what the whole report ends with: the last N
+    conversation entries and the last N other events, ties on the same second in id order."""
+    s, found = seeded
+    t = tickets.get_ticket(s, found.ticket)
+    for i in range(12):  # many on one second: the order falls to the id
+        tickets.add_event(s, t, tickets.INTERNAL_NOTE, f"note {i}", actor=rs.engineer_of(s))
+        tickets.add_event(s, t, "reassigned", f"turn {i}")
+    s.commit()
+    whole = ticket_report.build(s, policy, t, NOW)
+    talk = [e for e in whole.events if e.kind in tickets.CONVERSATION_KINDS]
+    other = [e for e in whole.events if e.kind not in tickets.CONVERSATION_KINDS]
+    for n in (1, 5, 100):
+        part = ticket_report.build(s, policy, t, NOW, recent=n)
+        expected = talk[-n:] + other[-n:]
+        assert [e.id for e in part.events] == sorted(
+            (e.id for e in expected), key=lambda i: [e.id for e in whole.events].index(i))
+        assert (part.earlier_conversation, part.earlier_trail) == (
+            max(0, len(talk) - n), max(0, len(other) - n))
+
+
 def test_chat_clips_long_fields_and_fits_slack_and_telegram(seeded, policy) -> None:  # type: ignore[no-untyped-def]
     s, found = seeded
     t = tickets.get_ticket(s, found.ticket)
