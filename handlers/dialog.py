@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from sla import Policy
 from storage import directory
+from storage.memo import memo
 from storage.models import Product, ProductVersion, TicketKind
 
 from . import dialog_messages as _messages  # noqa: F401 - registers the dialog's catalogue
@@ -156,8 +157,9 @@ def position_of(text: str, choices: list[Choice]) -> str:
 
 
 def _products(ctx: FieldContext) -> list[Choice]:
-    products = directory.contract_products(ctx.session, ctx.identity.contract)
-    return [Choice(str(p.id), p.name) for p in products]
+    contract = ctx.identity.contract
+    return list(memo(ctx.session, ("dialog.products", contract.id), lambda: tuple(
+        Choice(str(p.id), p.name) for p in directory.contract_products(ctx.session, contract))))
 
 
 def _product_valid(value: str, ctx: FieldContext) -> int:
@@ -168,11 +170,18 @@ def _versions(ctx: FieldContext) -> list[Choice]:
     pid = ctx.answers.get("product_id")
     if pid is None:
         return []
-    rows = ctx.session.exec(
-        select(ProductVersion).where(ProductVersion.product_id == pid)
-        .order_by(ProductVersion.released.desc())  # type: ignore[attr-defined]
-    )
-    return [Choice(v.version, v.version) for v in rows]
+    return list(memo(ctx.session, ("dialog.versions", pid), lambda: tuple(
+        Choice(v.version, v.version) for v in ctx.session.exec(
+            select(ProductVersion).where(ProductVersion.product_id == pid)
+            .order_by(ProductVersion.released.desc())))))  # type: ignore[attr-defined]
+
+
+def product_name(session: Session, product_id: Any) -> str | None:
+    """The product's name (read once per transaction: each summary and prompt shows it)."""
+    def load() -> str | None:
+        product = session.get(Product, product_id) if product_id is not None else None
+        return product.name if product else None
+    return memo(session, ("dialog.product_name", product_id), load)
 
 
 def _version_valid(text: str, ctx: FieldContext) -> str:
@@ -416,8 +425,7 @@ def display_value(key: str, value: Any, ctx: FieldContext) -> str:
     if value is None:
         return t("value.none", ctx.lang)
     if key == "product_id":
-        product = ctx.session.get(Product, value)
-        return product.name if product else str(value)
+        return product_name(ctx.session, value) or str(value)
     if key == "attachments":
         return t("value.attachments", ctx.lang, n=ctx.attachments) if value == "done" \
             else t("choice.not_available", ctx.lang)

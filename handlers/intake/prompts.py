@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.directory import customer_calendar
-from storage.models import Product, TicketKind
+from storage.models import TicketKind
 
 from ..dialog import (
     BY_KEY,
@@ -16,6 +16,7 @@ from ..dialog import (
     FieldContext,
     FieldDef,
     display_value,
+    product_name,
     propose_severity,
 )
 from ..i18n import t
@@ -34,8 +35,7 @@ def prompt_for(f: FieldDef, ctx: FieldContext, channel: str, cfg: IntakeConfig) 
         lines = [f"• {m[0]}: {m[1]}\n  → {clip(m[2], 300)}" for m in ctx.answers.get("_kb", [])]
         kw["matches"] = "\n".join(lines)
     elif f.key == "version_text":
-        product = ctx.session.get(Product, ctx.answers.get("product_id"))
-        kw["product"] = product.name if product else "?"
+        kw["product"] = product_name(ctx.session, ctx.answers.get("product_id")) or "?"
     elif f.key == "severity":
         proposed = propose_severity(ctx.answers)
         defs = ctx.policy.severities
