@@ -47,16 +47,17 @@ class Alike:
     score: float
 
 
-@functools.lru_cache(maxsize=4096)
-def _folded(text: str) -> tuple[str, ...]:
-    # Cached: each new report is read against every open ticket of its product, whose
-    # summaries and error texts repeat from one report to the next.
-    return tuple(tokens(text))
-
-
 def words(text: str) -> list[str]:
     """The folded words of ``text`` that count."""
-    return [w for w in _folded(text or "") if len(w) > SHORT_WORD]
+    return list(_summary_words(text or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _summary_words(text: str) -> tuple[str, ...]:
+    # Cached: each new report is read against every open ticket of its product, whose
+    # summaries (at most 300 characters) repeat from one report to the next. Error texts
+    # are not: a pasted log has no length limit.
+    return tuple(w for w in tokens(text) if len(w) > SHORT_WORD)
 
 
 def summary_score(a: str, b: str) -> float:
@@ -64,12 +65,11 @@ def summary_score(a: str, b: str) -> float:
     return Reading.of(a, None).score(Reading.of(b, None))[0]
 
 
-@functools.lru_cache(maxsize=4096)
 def error_signature(text: str | None) -> str:
     """An error text folded, its varying numbers masked (``""``: none given):
     ``"ORA-00942 at line 12"`` and ``"ORA-00911 at line 7"`` differ, ``"timeout after 30 s"``
     and ``"timeout after 45 s"`` do not."""
-    words_ = _folded(text or "")
+    words_ = tokens(text or "")
     if len(words_) < 2 or " ".join(words_) in NO_ERROR:
         return ""
     return " ".join("#" if _VARYING.match(w) and (len(w) <= 3 or len(w) >= 8) else w
@@ -86,7 +86,7 @@ class Reading:
 
     @classmethod
     def of(cls, summary: str, error_text: str | None) -> Reading:
-        found = tuple(words(summary))
+        found = _summary_words(summary or "")
         return cls(found, frozenset(found), error_signature(error_text))
 
     def score(self, other: Reading) -> tuple[float, int]:

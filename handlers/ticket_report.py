@@ -297,8 +297,7 @@ def build(session: Session, policy: Policy, ticket: Ticket, now: datetime,
 def _recent_statement() -> Any:
     """The last ``recent`` conversation events and the last ``recent`` others, each with its
     part's size: one query, built once. Each part is a LIMIT read backwards along
-    ``ix_ticket_events_ticket_at`` (only the counts go over the whole history, on the index),
-    where a window function sorted every event of the ticket."""
+    ``ix_ticket_events_ticket_at``; only the counts go over the whole history, on the index."""
     def part(talk: bool) -> Any:
         kind = col(TicketEvent.kind)
         where = (TicketEvent.ticket_id == bindparam("ticket_id"),
