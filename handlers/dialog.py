@@ -171,9 +171,8 @@ def _versions(ctx: FieldContext) -> list[Choice]:
     if pid is None:
         return []
     return list(memo(ctx.session, ("dialog.versions", pid), lambda: tuple(
-        Choice(v.version, v.version) for v in ctx.session.exec(
-            select(ProductVersion).where(ProductVersion.product_id == pid)
-            .order_by(ProductVersion.released.desc())))))  # type: ignore[attr-defined]
+        Choice(v.version, v.version)  # the newest first
+        for v in reversed(directory.list_versions(ctx.session, pid)))))
 
 
 def product_name(session: Session, product_id: Any) -> str | None:

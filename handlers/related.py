@@ -47,13 +47,9 @@ class Alike:
     score: float
 
 
-def words(text: str) -> list[str]:
-    """The folded words of ``text`` that count."""
-    return list(_summary_words(text or ""))
-
-
 @functools.lru_cache(maxsize=4096)
-def _summary_words(text: str) -> tuple[str, ...]:
+def words(text: str) -> tuple[str, ...]:
+    """The folded words of a summary that count."""
     # Cached: each new report is read against every open ticket of its product, whose
     # summaries (at most 300 characters) repeat from one report to the next. Error texts
     # are not: a pasted log has no length limit.
@@ -86,7 +82,7 @@ class Reading:
 
     @classmethod
     def of(cls, summary: str, error_text: str | None) -> Reading:
-        found = _summary_words(summary or "")
+        found = words(summary or "")
         return cls(found, frozenset(found), error_signature(error_text))
 
     def score(self, other: Reading) -> tuple[float, int]:
